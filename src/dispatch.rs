@@ -1,0 +1,96 @@
+//! Operation -> validation -> handler, in one table. Operations that are not in the
+//! table answer NotImplementedException naming themselves.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::Tenant;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::generated::operations::Operation;
+use crate::handlers::{stacks, tagging};
+use crate::state::{lock, RegionState, Store};
+use crate::validation::validate_input;
+
+/// What a handler knows of the request besides its input.
+pub struct RequestContext<'a> {
+    pub tenant: &'a Tenant,
+    pub config: &'a Config,
+}
+
+type Handler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
+
+macro_rules! handlers {
+    ($($op:ident => $handler:path,)*) => {
+        /// The operations this server implements, in the model's naming.
+        pub const IMPLEMENTED: &[Operation] = &[$(Operation::$op),*];
+
+        fn call(
+            op: Operation,
+            ctx: &RequestContext,
+            state: &mut RegionState,
+            input: Value,
+        ) -> Result<Value, ApiError> {
+            match op {
+                $(Operation::$op => invoke(ctx, state, input, $handler),)*
+                _ => Err(ApiError::not_implemented(op.name())),
+            }
+        }
+    };
+}
+
+handlers! {
+    CreateStack => stacks::create_stack,
+    DescribeStacks => stacks::describe_stacks,
+    UpdateStack => stacks::update_stack,
+    DeleteStack => stacks::delete_stack,
+    ListTagsForResource => tagging::list_tags_for_resource,
+    TagResource => tagging::tag_resource,
+    UntagResource => tagging::untag_resource,
+}
+
+pub fn is_implemented(op: Operation) -> bool {
+    IMPLEMENTED.contains(&op)
+}
+
+/// Runs one decoded request to its output value. The input is validated in full before
+/// any state is touched, and the region's lock is held for the whole operation.
+pub fn dispatch(
+    op: Operation,
+    ctx: &RequestContext,
+    store: &Store,
+    input: Value,
+) -> Result<Value, ApiError> {
+    if !is_implemented(op) {
+        return Err(ApiError::not_implemented(op.name()));
+    }
+    validate_input(op.input(), &input)?;
+    let region = store.region(ctx.tenant);
+    // A bug in a handler must answer 500, not take the connection down with it.
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut state = lock(&region);
+        call(op, ctx, &mut state, input)
+    }))
+    .unwrap_or_else(|_| {
+        Err(ApiError::internal(format!(
+            "{} failed unexpectedly inside appstream-local.",
+            op.name()
+        )))
+    })
+}
+
+fn invoke<I: DeserializeOwned, O: Serialize>(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    input: Value,
+    handler: Handler<I, O>,
+) -> Result<Value, ApiError> {
+    let input: I = serde_json::from_value(input)
+        .map_err(|e| ApiError::serialization(format!("The request could not be read: {e}")))?;
+    let output = handler(ctx, state, input)?;
+    serde_json::to_value(output)
+        .map_err(|e| ApiError::internal(format!("The response could not be written: {e}")))
+}

@@ -1,0 +1,80 @@
+//! The one error type every layer returns; protocols turn it into their wire form.
+
+use crate::generated::errors::ModeledError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// AWS's error code, e.g. `ResourceNotFoundException`.
+    pub code: &'static str,
+    pub status: u16,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn modeled(error: ModeledError, message: impl Into<String>) -> Self {
+        ApiError::new(error.code(), error.status(), message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::ResourceNotFoundException, message)
+    }
+
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::ResourceAlreadyExistsException, message)
+    }
+
+    pub fn in_use(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::ResourceInUseException, message)
+    }
+
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::LimitExceededException, message)
+    }
+
+    pub fn invalid_combination(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::InvalidParameterCombinationException, message)
+    }
+
+    /// Constraint violations; not in the model, but what every AWS JSON service answers.
+    pub fn validation(message: impl Into<String>) -> Self {
+        ApiError::new("ValidationException", 400, message)
+    }
+
+    /// A body that cannot be read, or a member of the wrong type.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        ApiError::new("SerializationException", 400, message)
+    }
+
+    pub fn unknown_operation(status: u16, message: impl Into<String>) -> Self {
+        ApiError::new("UnknownOperationException", status, message)
+    }
+
+    pub fn not_implemented(operation: &str) -> Self {
+        ApiError::new(
+            "NotImplementedException",
+            501,
+            format!("The operation {operation} is not implemented by appstream-local yet."),
+        )
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        ApiError::new(
+            "RequestEntityTooLargeException",
+            413,
+            format!("The request body exceeds the limit of {limit} bytes."),
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new("InternalFailure", 500, message)
+    }
+}

@@ -1,0 +1,12 @@
+//! One module per resource family; handlers are plain functions of
+//! (context, region state, typed input) -> typed output.
+
+pub mod stack_rules;
+pub mod stacks;
+pub mod tagging;
+
+/// The current time as the epoch seconds both protocols carry (millisecond precision,
+/// as AWS reports).
+pub fn now() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+}

@@ -1,0 +1,140 @@
+//! Rules for stacks that the model states only in its prose, so the generated
+//! validation cannot know them.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::generated::types::{
+    Action, AgentAccessConfig, AgentAction, Permission, StorageConnector, StorageConnectorType,
+    UserSetting,
+};
+use crate::validation::{check_range, list_item_path, member_path, Violations};
+
+/// `UserSetting.MaximumLength`: 1..=20,971,520 characters (20 MB), and the default.
+pub const MAX_CLIPBOARD_LENGTH: i32 = 20_971_520;
+
+pub fn is_clipboard(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ClipboardCopyFromLocalDevice | Action::ClipboardCopyToLocalDevice
+    )
+}
+
+/// MaximumLength only for the two clipboard actions, only when ENABLED, 1..=20,971,520;
+/// each action at most once.
+pub fn check_user_settings(settings: &[UserSetting]) -> Result<(), ApiError> {
+    let mut violations = Violations::default();
+    for (i, setting) in settings.iter().enumerate() {
+        if let Some(length) = setting.maximum_length {
+            let path = member_path(&list_item_path("userSettings", i), "MaximumLength");
+            check_range(
+                length.into(),
+                Some(1),
+                Some(MAX_CLIPBOARD_LENGTH.into()),
+                &path,
+                &Value::from(length),
+                &mut violations,
+            );
+        }
+    }
+    violations.into_result()?;
+    for (i, setting) in settings.iter().enumerate() {
+        if settings[..i].iter().any(|s| s.action == setting.action) {
+            return Err(ApiError::invalid_combination(format!(
+                "UserSettings lists the action {} more than once.",
+                setting.action.as_str()
+            )));
+        }
+        if setting.maximum_length.is_some() {
+            if !is_clipboard(setting.action) {
+                return Err(ApiError::invalid_combination(format!(
+                    "MaximumLength can be specified only for the CLIPBOARD_COPY_FROM_LOCAL_DEVICE and CLIPBOARD_COPY_TO_LOCAL_DEVICE actions, not for {}.",
+                    setting.action.as_str()
+                )));
+            }
+            if setting.permission == Permission::Disabled {
+                return Err(ApiError::invalid_combination(format!(
+                    "MaximumLength can't be specified for {} when its permission is DISABLED.",
+                    setting.action.as_str()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// DomainsRequireAdminConsent only for ONE_DRIVE; each connector type at most once.
+pub fn check_storage_connectors(connectors: &[StorageConnector]) -> Result<(), ApiError> {
+    for (i, connector) in connectors.iter().enumerate() {
+        if connectors[..i]
+            .iter()
+            .any(|c| c.connector_type == connector.connector_type)
+        {
+            return Err(ApiError::invalid_combination(format!(
+                "StorageConnectors lists the connector type {} more than once.",
+                connector.connector_type.as_str()
+            )));
+        }
+        if connector.domains_require_admin_consent.is_some()
+            && connector.connector_type != StorageConnectorType::OneDrive
+        {
+            return Err(ApiError::invalid_combination(format!(
+                "DomainsRequireAdminConsent can only be specified when ConnectorType is ONE_DRIVE, not {}.",
+                connector.connector_type.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The documented conditions on a stack's (possibly merged) agent access configuration.
+pub fn check_agent_access(config: &AgentAccessConfig, region: &str) -> Result<(), ApiError> {
+    let enabled = |action: AgentAction| {
+        config
+            .settings
+            .iter()
+            .any(|s| s.agent_action == action && s.permission == Permission::Enabled)
+    };
+    for (i, setting) in config.settings.iter().enumerate() {
+        if config.settings[..i]
+            .iter()
+            .any(|s| s.agent_action == setting.agent_action)
+        {
+            return Err(ApiError::invalid_combination(format!(
+                "AgentAccessConfig.Settings lists the agent action {} more than once.",
+                setting.agent_action.as_str()
+            )));
+        }
+    }
+    if !AgentAction::ALL.into_iter().any(enabled) {
+        return Err(ApiError::invalid_combination(
+            "AgentAccessConfig.Settings must enable at least one agent action.",
+        ));
+    }
+    let screenshots = config.screenshots_upload_enabled == Some(true);
+    let replay = config.replay_session_enabled == Some(true);
+    if (screenshots || replay) && config.s3_bucket_arn.is_none() {
+        return Err(ApiError::invalid_combination(
+            "AgentAccessConfig.S3BucketArn is required when ScreenshotsUploadEnabled or ReplaySessionEnabled is true.",
+        ));
+    }
+    if replay && !enabled(AgentAction::ComputerVision) {
+        return Err(ApiError::invalid_combination(
+            "AgentAccessConfig.ReplaySessionEnabled requires the COMPUTER_VISION agent action to be enabled.",
+        ));
+    }
+    if let Some(key) = &config.kms_key_arn {
+        if !replay {
+            return Err(ApiError::invalid_combination(
+                "AgentAccessConfig.KmsKeyArn can only be specified when ReplaySessionEnabled is true.",
+            ));
+        }
+        let key_region = key.split(':').nth(3).unwrap_or_default();
+        if key_region != region {
+            return Err(ApiError::invalid_combination(format!(
+                "AgentAccessConfig.KmsKeyArn must be a key in the stack's Region ({region}), not {key_region}."
+            )));
+        }
+    }
+    Ok(())
+}

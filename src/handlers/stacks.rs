@@ -1,0 +1,459 @@
+//! CreateStack, DescribeStacks, UpdateStack, DeleteStack.
+
+use crate::arn::resource_arn;
+use crate::config::quotas;
+use crate::dispatch::RequestContext;
+use crate::error::ApiError;
+use crate::generated::types::{
+    Action, AgentAccessConfig, AgentAccessConfigForUpdate, ApplicationSettings,
+    ApplicationSettingsResponse, CreateStackRequest, CreateStackResult, DeleteStackRequest,
+    DeleteStackResult, DescribeStacksRequest, DescribeStacksResult, Permission, Stack,
+    StackAttribute, StorageConnector, StorageConnectorType, UpdateStackRequest, UpdateStackResult,
+    UserSetting,
+};
+use crate::handlers::now;
+use crate::handlers::stack_rules::{
+    check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
+    MAX_CLIPBOARD_LENGTH,
+};
+use crate::pagination::{decode_token, page};
+use crate::state::RegionState;
+
+/// Stacks per DescribeStacks page. The model has no MaxResults for it; AWS does not
+/// document its page size.
+pub const DESCRIBE_STACKS_PAGE_SIZE: usize = 25;
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("Stack {name} does not exist."))
+}
+
+pub fn create_stack(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: CreateStackRequest,
+) -> Result<CreateStackResult, ApiError> {
+    if let Some(settings) = &req.user_settings {
+        check_user_settings(settings)?;
+    }
+    if let Some(connectors) = &req.storage_connectors {
+        check_storage_connectors(connectors)?;
+    }
+    if let Some(agent) = &req.agent_access_config {
+        check_agent_access(agent, &ctx.tenant.region)?;
+    }
+    if state.stacks.contains_key(&req.name) {
+        return Err(ApiError::already_exists(format!(
+            "Stack {} already exists.",
+            req.name
+        )));
+    }
+    if ctx.config.enforce_quotas && state.stacks.len() >= quotas::STACKS_PER_REGION {
+        return Err(ApiError::limit_exceeded(format!(
+            "The maximum number of stacks in this Region ({}) has been reached.",
+            quotas::STACKS_PER_REGION
+        )));
+    }
+    let arn = resource_arn(ctx.tenant, "stack", &req.name);
+    let stack = Stack {
+        arn: Some(arn.clone()),
+        name: req.name.clone(),
+        description: req.description,
+        display_name: req.display_name,
+        created_time: Some(now()),
+        storage_connectors: req.storage_connectors,
+        redirect_url: req.redirect_url,
+        feedback_url: req.feedback_url,
+        stack_errors: None,
+        user_settings: Some(with_default_lengths(
+            req.user_settings.unwrap_or_else(default_user_settings),
+        )),
+        application_settings: Some(application_settings(
+            ctx,
+            req.application_settings.as_ref(),
+            None,
+        )),
+        access_endpoints: req.access_endpoints,
+        embed_host_domains: req.embed_host_domains,
+        streaming_experience_settings: req.streaming_experience_settings,
+        content_redirection: req.content_redirection,
+        web_authn_redirection: req.web_authn_redirection,
+        agent_access_config: req.agent_access_config,
+        storage_connector_authentication: req.storage_connector_authentication,
+    };
+    state.stacks.insert(req.name, stack.clone());
+    if let Some(tags) = req.tags {
+        state.tags.merge(&arn, tags);
+    }
+    Ok(CreateStackResult { stack: Some(stack) })
+}
+
+pub fn describe_stacks(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeStacksRequest,
+) -> Result<DescribeStacksResult, ApiError> {
+    const OP: &str = "DescribeStacks";
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    if let Some(names) = &req.names {
+        // Named stacks come back in one response, in the order asked for.
+        let stacks = names
+            .iter()
+            .map(|name| state.stacks.get(name).cloned().ok_or_else(|| not_found(name)))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(DescribeStacksResult {
+            stacks: Some(stacks),
+            next_token: None,
+        });
+    }
+    let (stacks, next_token) = page(
+        OP,
+        &state.stacks,
+        after.as_deref(),
+        DESCRIBE_STACKS_PAGE_SIZE,
+    );
+    Ok(DescribeStacksResult {
+        stacks: Some(stacks.into_iter().cloned().collect()),
+        next_token,
+    })
+}
+
+pub fn update_stack(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: UpdateStackRequest,
+) -> Result<UpdateStackResult, ApiError> {
+    let existing = state.stacks.get(&req.name).ok_or_else(|| not_found(&req.name))?;
+    if let Some(settings) = &req.user_settings {
+        check_user_settings(settings)?;
+    }
+    if let Some(connectors) = &req.storage_connectors {
+        check_storage_connectors(connectors)?;
+    }
+    let deletes = req.attributes_to_delete.clone().unwrap_or_default();
+    for attribute in &deletes {
+        if sets_attribute(&req, *attribute) {
+            return Err(ApiError::invalid_combination(format!(
+                "AttributesToDelete names {} while the request also sets it.",
+                attribute.as_str()
+            )));
+        }
+    }
+    if req.delete_storage_connectors == Some(true) && req.storage_connectors.is_some() {
+        return Err(ApiError::invalid_combination(
+            "DeleteStorageConnectors and StorageConnectors cannot be given together.",
+        ));
+    }
+
+    // Work on a copy: the stored stack changes only once every check has passed.
+    let mut stack = existing.clone();
+    for attribute in &deletes {
+        delete_attribute(&mut stack, *attribute);
+    }
+    if req.delete_storage_connectors == Some(true) {
+        stack.storage_connectors = None;
+    }
+    if let Some(v) = req.display_name {
+        stack.display_name = Some(v);
+    }
+    if let Some(v) = req.description {
+        stack.description = Some(v);
+    }
+    if let Some(connectors) = req.storage_connectors {
+        stack.storage_connectors = Some(merge_connectors(stack.storage_connectors.take(), connectors));
+    }
+    if let Some(v) = req.redirect_url {
+        stack.redirect_url = Some(v);
+    }
+    if let Some(v) = req.feedback_url {
+        stack.feedback_url = Some(v);
+    }
+    if let Some(settings) = req.user_settings {
+        let current = stack.user_settings.take().unwrap_or_else(default_user_settings);
+        stack.user_settings = Some(with_default_lengths(merge_user_settings(current, settings)));
+    }
+    if let Some(settings) = &req.application_settings {
+        stack.application_settings = Some(application_settings(
+            ctx,
+            Some(settings),
+            stack.application_settings.as_ref(),
+        ));
+    }
+    if let Some(v) = req.access_endpoints {
+        stack.access_endpoints = Some(v);
+    }
+    if let Some(v) = req.embed_host_domains {
+        stack.embed_host_domains = Some(v);
+    }
+    if let Some(v) = req.streaming_experience_settings {
+        stack.streaming_experience_settings = Some(v);
+    }
+    if let Some(v) = req.content_redirection {
+        stack.content_redirection = Some(v);
+    }
+    if let Some(v) = req.web_authn_redirection {
+        stack.web_authn_redirection = Some(v);
+    }
+    if let Some(update) = req.agent_access_config {
+        let merged = merge_agent_access(stack.agent_access_config.take(), update)?;
+        check_agent_access(&merged, &ctx.tenant.region)?;
+        stack.agent_access_config = Some(merged);
+    }
+    if let Some(v) = req.storage_connector_authentication {
+        stack.storage_connector_authentication = Some(v);
+    }
+    state.stacks.insert(req.name, stack.clone());
+    Ok(UpdateStackResult { stack: Some(stack) })
+}
+
+pub fn delete_stack(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DeleteStackRequest,
+) -> Result<DeleteStackResult, ApiError> {
+    let stack = state.stacks.remove(&req.name).ok_or_else(|| not_found(&req.name))?;
+    if let Some(arn) = &stack.arn {
+        state.tags.remove_resource(arn);
+    }
+    Ok(DeleteStackResult {})
+}
+
+/// What AWS reads back for a stack created without UserSettings.
+fn default_user_settings() -> Vec<UserSetting> {
+    [
+        Action::ClipboardCopyFromLocalDevice,
+        Action::ClipboardCopyToLocalDevice,
+        Action::FileUpload,
+        Action::FileDownload,
+        Action::PrintingToLocalDevice,
+        Action::DomainPasswordSignin,
+    ]
+    .into_iter()
+    .map(|action| UserSetting {
+        action,
+        permission: Permission::Enabled,
+        maximum_length: None,
+    })
+    .collect()
+}
+
+/// Enabled clipboard actions carry the documented default MaximumLength.
+fn with_default_lengths(mut settings: Vec<UserSetting>) -> Vec<UserSetting> {
+    for s in &mut settings {
+        if is_clipboard(s.action) && s.permission == Permission::Enabled {
+            s.maximum_length.get_or_insert(MAX_CLIPBOARD_LENGTH);
+        }
+        if s.permission == Permission::Disabled {
+            s.maximum_length = None;
+        }
+    }
+    settings
+}
+
+/// An update names only the actions it changes; the others keep their permission.
+fn merge_user_settings(mut current: Vec<UserSetting>, update: Vec<UserSetting>) -> Vec<UserSetting> {
+    for setting in update {
+        match current.iter_mut().find(|s| s.action == setting.action) {
+            Some(existing) => *existing = setting,
+            None => current.push(setting),
+        }
+    }
+    current
+}
+
+/// An update names the connectors it enables or changes; the others stay (removal is
+/// AttributesToDelete's job).
+fn merge_connectors(
+    current: Option<Vec<StorageConnector>>,
+    update: Vec<StorageConnector>,
+) -> Vec<StorageConnector> {
+    let mut connectors = current.unwrap_or_default();
+    for connector in update {
+        match connectors
+            .iter_mut()
+            .find(|c| c.connector_type == connector.connector_type)
+        {
+            Some(existing) => *existing = connector,
+            None => connectors.push(connector),
+        }
+    }
+    connectors
+}
+
+/// The read-back form; an enabled stack gets a settings bucket of AWS's name form, kept
+/// across updates.
+fn application_settings(
+    ctx: &RequestContext,
+    given: Option<&ApplicationSettings>,
+    current: Option<&ApplicationSettingsResponse>,
+) -> ApplicationSettingsResponse {
+    let Some(given) = given else {
+        return ApplicationSettingsResponse {
+            enabled: Some(false),
+            settings_group: None,
+            s3_bucket_name: None,
+        };
+    };
+    let bucket = given.enabled.then(|| {
+        current
+            .and_then(|c| c.s3_bucket_name.clone())
+            .unwrap_or_else(|| {
+                let suffix = uuid::Uuid::new_v4().simple().to_string();
+                format!(
+                    "appstream-app-settings-{}-{}-{}",
+                    ctx.tenant.region,
+                    ctx.tenant.account,
+                    &suffix[..10]
+                )
+            })
+    });
+    ApplicationSettingsResponse {
+        enabled: Some(given.enabled),
+        settings_group: given.settings_group.clone(),
+        s3_bucket_name: bucket,
+    }
+}
+
+/// AgentAccessConfigForUpdate is a partial update of the stack's configuration.
+fn merge_agent_access(
+    current: Option<AgentAccessConfig>,
+    update: AgentAccessConfigForUpdate,
+) -> Result<AgentAccessConfig, ApiError> {
+    let mut config = match current {
+        Some(config) => config,
+        None => {
+            let (Some(settings), Some(screen_resolution), Some(screen_image_format)) = (
+                update.settings.clone(),
+                update.screen_resolution,
+                update.screen_image_format,
+            ) else {
+                return Err(ApiError::invalid_combination(
+                    "The stack has no agent access yet: AgentAccessConfig needs Settings, ScreenResolution and ScreenImageFormat.",
+                ));
+            };
+            AgentAccessConfig {
+                settings,
+                s3_bucket_arn: None,
+                screenshots_upload_enabled: None,
+                replay_session_enabled: None,
+                kms_key_arn: None,
+                screen_resolution,
+                screen_image_format,
+                user_control_mode: None,
+            }
+        }
+    };
+    if let Some(settings) = update.settings {
+        for setting in settings {
+            match config
+                .settings
+                .iter_mut()
+                .find(|s| s.agent_action == setting.agent_action)
+            {
+                Some(existing) => *existing = setting,
+                None => config.settings.push(setting),
+            }
+        }
+    }
+    if let Some(v) = update.s3_bucket_arn {
+        config.s3_bucket_arn = Some(v);
+    }
+    if let Some(v) = update.screenshots_upload_enabled {
+        config.screenshots_upload_enabled = Some(v);
+    }
+    if let Some(v) = update.replay_session_enabled {
+        config.replay_session_enabled = Some(v);
+        if !v {
+            // Documented: turning Replay Session off also removes the key.
+            config.kms_key_arn = None;
+        }
+    }
+    if let Some(v) = update.kms_key_arn {
+        config.kms_key_arn = Some(v);
+    }
+    if let Some(v) = update.screen_resolution {
+        config.screen_resolution = v;
+    }
+    if let Some(v) = update.screen_image_format {
+        config.screen_image_format = v;
+    }
+    if let Some(v) = update.user_control_mode {
+        config.user_control_mode = Some(v);
+    }
+    Ok(config)
+}
+
+/// Whether the update request also sets what `attribute` would delete.
+fn sets_attribute(req: &UpdateStackRequest, attribute: StackAttribute) -> bool {
+    let has_connector = |t: StorageConnectorType| {
+        req.storage_connectors
+            .as_ref()
+            .is_some_and(|cs| cs.iter().any(|c| c.connector_type == t))
+    };
+    match attribute {
+        StackAttribute::StorageConnectors => req.storage_connectors.is_some(),
+        StackAttribute::StorageConnectorHomefolders => has_connector(StorageConnectorType::Homefolders),
+        StackAttribute::StorageConnectorGoogleDrive => has_connector(StorageConnectorType::GoogleDrive),
+        StackAttribute::StorageConnectorOneDrive => has_connector(StorageConnectorType::OneDrive),
+        StackAttribute::RedirectUrl => req.redirect_url.is_some(),
+        StackAttribute::FeedbackUrl => req.feedback_url.is_some(),
+        StackAttribute::UserSettings => req.user_settings.is_some(),
+        StackAttribute::EmbedHostDomains => req.embed_host_domains.is_some(),
+        StackAttribute::AccessEndpoints => req.access_endpoints.is_some(),
+        StackAttribute::StreamingExperienceSettings => req.streaming_experience_settings.is_some(),
+        StackAttribute::ContentRedirection => req.content_redirection.is_some(),
+        StackAttribute::WebAuthnRedirection => req.web_authn_redirection.is_some(),
+        StackAttribute::AgentAccessConfig => req.agent_access_config.is_some(),
+        StackAttribute::AgentAccessConfigKmsKeyArn => req
+            .agent_access_config
+            .as_ref()
+            .is_some_and(|a| a.kms_key_arn.is_some()),
+        StackAttribute::StorageConnectorAuthentication => {
+            req.storage_connector_authentication.is_some()
+        }
+        // Neither is a member of Stack; deleting them is accepted and changes nothing.
+        StackAttribute::ThemeName | StackAttribute::IamRoleArn => false,
+    }
+}
+
+fn drop_connector(stack: &mut Stack, connector_type: StorageConnectorType) {
+    if let Some(cs) = &mut stack.storage_connectors {
+        cs.retain(|c| c.connector_type != connector_type);
+        if cs.is_empty() {
+            stack.storage_connectors = None;
+        }
+    }
+}
+
+fn delete_attribute(stack: &mut Stack, attribute: StackAttribute) {
+    match attribute {
+        StackAttribute::StorageConnectors => stack.storage_connectors = None,
+        StackAttribute::StorageConnectorHomefolders => drop_connector(stack, StorageConnectorType::Homefolders),
+        StackAttribute::StorageConnectorGoogleDrive => drop_connector(stack, StorageConnectorType::GoogleDrive),
+        StackAttribute::StorageConnectorOneDrive => drop_connector(stack, StorageConnectorType::OneDrive),
+        StackAttribute::RedirectUrl => stack.redirect_url = None,
+        StackAttribute::FeedbackUrl => stack.feedback_url = None,
+        // Deleted user settings fall back to AWS's defaults.
+        StackAttribute::UserSettings => {
+            stack.user_settings = Some(with_default_lengths(default_user_settings()))
+        }
+        StackAttribute::EmbedHostDomains => stack.embed_host_domains = None,
+        StackAttribute::AccessEndpoints => stack.access_endpoints = None,
+        StackAttribute::StreamingExperienceSettings => stack.streaming_experience_settings = None,
+        StackAttribute::ContentRedirection => stack.content_redirection = None,
+        StackAttribute::WebAuthnRedirection => stack.web_authn_redirection = None,
+        StackAttribute::AgentAccessConfig => stack.agent_access_config = None,
+        StackAttribute::AgentAccessConfigKmsKeyArn => {
+            if let Some(a) = &mut stack.agent_access_config {
+                a.kms_key_arn = None;
+            }
+        }
+        StackAttribute::StorageConnectorAuthentication => {
+            stack.storage_connector_authentication = None
+        }
+        StackAttribute::ThemeName | StackAttribute::IamRoleArn => {}
+    }
+}

@@ -1,0 +1,23 @@
+//! appstream-local: a local emulator of the Amazon AppStream 2.0 API over AWS JSON 1.1
+//! and Smithy RPC v2 CBOR.
+
+pub mod arn;
+pub mod auth;
+pub mod config;
+pub mod dispatch;
+pub mod error;
+pub mod generated;
+pub mod handlers;
+pub mod pagination;
+pub mod protocol;
+pub mod schema;
+pub mod server;
+pub mod state;
+pub mod validation;
+
+pub use config::Config;
+
+/// The whole service as an axum router; tests serve it in-process on port 0.
+pub fn app(config: Config) -> axum::Router {
+    server::router(config)
+}

@@ -1,0 +1,89 @@
+use std::net::SocketAddr;
+
+use appstream_local::Config;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// A local emulator of the Amazon AppStream 2.0 API. Point AWS SDKs, the AWS CLI or
+/// Terraform at it with AWS_ENDPOINT_URL_APPSTREAM=http://HOST:PORT.
+#[derive(Parser, Debug)]
+#[command(name = "appstream-local", version, about)]
+struct Cli {
+    /// Address to listen on (0.0.0.0 to accept connections from other hosts).
+    #[arg(long, env = "APPSTREAM_LOCAL_HOST", default_value = "127.0.0.1")]
+    host: String,
+
+    /// Port to listen on; 0 picks a free port and logs it.
+    #[arg(long, env = "APPSTREAM_LOCAL_PORT", default_value_t = 4599)]
+    port: u16,
+
+    /// Enforce AWS's default per-region quotas (10 stacks per Region). Off by default,
+    /// because real accounts usually have them raised.
+    #[arg(long, env = "APPSTREAM_LOCAL_ENFORCE_QUOTAS")]
+    enforce_quotas: bool,
+
+    /// Largest request body accepted, in bytes; larger ones get HTTP 413.
+    #[arg(long, env = "APPSTREAM_LOCAL_MAX_BODY_BYTES", default_value_t = Config::default().max_body_bytes)]
+    max_body_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = Config {
+        enforce_quotas: cli.enforce_quotas,
+        max_body_bytes: cli.max_body_bytes,
+    };
+    let address = format!("{}:{}", cli.host, cli.port);
+    let listener = match tokio::net::TcpListener::bind(&address).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!("cannot listen on {address}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let bound: SocketAddr = listener.local_addr().expect("bound address");
+    tracing::info!(
+        "appstream-local {} listening on http://{bound}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let app = appstream_local::app(config);
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        tracing::error!("server error: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    tracing::info!("stopped");
+    std::process::ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT or SIGTERM; axum then stops accepting and drains in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,93 @@
+//! The two wire protocols real SDKs speak. Each turns a body into the model's data
+//! (a JSON value tree) and back; neither knows what an operation means.
+
+pub mod cbor;
+pub mod json;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::schema::ShapeId;
+
+pub const SERVICE: &str = "PhotonAdminProxyService";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// `X-Amz-Target` + `application/x-amz-json-1.1` (boto3, AWS CLI, JS v3).
+    AwsJson11,
+    /// Smithy RPC v2 CBOR (Rust, Go v2, Java 2.x, .NET, Terraform).
+    RpcV2Cbor,
+}
+
+impl Protocol {
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::AwsJson11 => "awsJson1_1",
+            Protocol::RpcV2Cbor => "rpcv2Cbor",
+        }
+    }
+
+    /// An empty body stands for an empty input structure in both protocols.
+    pub fn decode(self, body: &[u8]) -> Result<Value, ApiError> {
+        if body.is_empty() {
+            return Ok(Value::Object(Default::default()));
+        }
+        match self {
+            Protocol::AwsJson11 => json::decode(body),
+            Protocol::RpcV2Cbor => cbor::decode(body),
+        }
+    }
+
+    pub fn output_response(self, output: ShapeId, value: &Value, request_id: &str) -> Response {
+        let body = match self {
+            Protocol::AwsJson11 => json::encode(value),
+            Protocol::RpcV2Cbor => cbor::encode_output(output, value),
+        };
+        self.response(StatusCode::OK, body, request_id, None)
+    }
+
+    pub fn error_response(self, error: &ApiError, request_id: &str) -> Response {
+        let body = match self {
+            Protocol::AwsJson11 => json::encode_error(error),
+            Protocol::RpcV2Cbor => cbor::encode_error(error),
+        };
+        let status =
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.response(status, body, request_id, Some(error))
+    }
+
+    fn response(
+        self,
+        status: StatusCode,
+        body: Vec<u8>,
+        request_id: &str,
+        error: Option<&ApiError>,
+    ) -> Response {
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        if let Ok(id) = HeaderValue::from_str(request_id) {
+            headers.insert("x-amzn-requestid", id);
+        }
+        match self {
+            Protocol::AwsJson11 => {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-amz-json-1.1"),
+                );
+                if let Some(error) = error {
+                    headers.insert("x-amzn-errortype", HeaderValue::from_static(error.code));
+                }
+            }
+            Protocol::RpcV2Cbor => {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/cbor"),
+                );
+                headers.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+            }
+        }
+        response
+    }
+}

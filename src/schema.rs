@@ -1,0 +1,90 @@
+//! The vocabulary of the generated shape table, and the compiled form of its patterns.
+
+use std::sync::LazyLock;
+
+use fancy_regex::Regex;
+
+use crate::generated::shapes::{PATTERNS, SHAPES};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShapeId(pub usize);
+
+impl ShapeId {
+    pub fn shape(self) -> &'static Shape {
+        &SHAPES[self.0]
+    }
+}
+
+#[derive(Debug)]
+pub struct Shape {
+    pub name: &'static str,
+    pub kind: ShapeKind,
+}
+
+#[derive(Debug)]
+pub struct Member {
+    pub name: &'static str,
+    pub target: ShapeId,
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub enum ShapeKind {
+    Structure {
+        members: &'static [Member],
+        error: bool,
+    },
+    List {
+        member: ShapeId,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Map {
+        key: ShapeId,
+        value: ShapeId,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    String {
+        min: Option<i64>,
+        max: Option<i64>,
+        /// Index into PATTERNS.
+        pattern: Option<usize>,
+        enum_values: &'static [&'static str],
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Long {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Boolean,
+    Timestamp,
+}
+
+/// The model's patterns, compiled once. fancy-regex because the model uses look-behind
+/// and Unicode classes such as `\p{L}`.
+static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    PATTERNS
+        .iter()
+        .map(|p| Regex::new(p).unwrap_or_else(|e| panic!("model pattern {p:?}: {e}")))
+        .collect()
+});
+
+pub fn pattern_source(index: usize) -> &'static str {
+    PATTERNS[index]
+}
+
+/// Whether `value` satisfies pattern `index`. The model's patterns are not implicitly
+/// anchored (Smithy's rule), so this searches; most patterns carry their own `^...$`.
+pub fn pattern_matches(index: usize, value: &str) -> bool {
+    // A pattern that cannot finish (backtrack limit) is treated as a mismatch, never a panic.
+    COMPILED[index].is_match(value).unwrap_or(false)
+}
+
+/// Compiles every pattern now, so that a bad one fails at start-up instead of mid-request.
+pub fn compile_all_patterns() -> usize {
+    COMPILED.len()
+}

@@ -1,0 +1,149 @@
+//! HTTP front: recognises the protocol and operation, reads the body within limits,
+//! runs the dispatcher and logs one line per request.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::auth::tenant;
+use crate::config::Config;
+use crate::dispatch::{dispatch, RequestContext, IMPLEMENTED};
+use crate::error::ApiError;
+use crate::generated::operations::Operation;
+use crate::protocol::{Protocol, SERVICE};
+use crate::state::Store;
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<Store>,
+    config: Arc<Config>,
+}
+
+pub fn router(config: Config) -> Router {
+    crate::schema::compile_all_patterns();
+    let state = AppState {
+        store: Arc::new(Store::default()),
+        config: Arc::new(config),
+    };
+    Router::new()
+        .route("/_health", get(health))
+        .fallback(api)
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    let operations: Vec<&str> = IMPLEMENTED.iter().map(|op| op.name()).collect();
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "operations": operations,
+    }))
+}
+
+/// Which protocol a request speaks and the operation name it asks for.
+fn recognise(method: &Method, uri: &Uri, headers: &HeaderMap) -> (Protocol, Result<String, ApiError>) {
+    let path = uri.path();
+    if let Some(rest) = path.strip_prefix("/service/") {
+        let protocol = Protocol::RpcV2Cbor;
+        let name = match rest.split('/').collect::<Vec<_>>().as_slice() {
+            [service, "operation", op] if *service == SERVICE => Ok(op.to_string()),
+            _ => Err(ApiError::unknown_operation(
+                404,
+                format!("No operation at {path}; expected /service/{SERVICE}/operation/<Operation>."),
+            )),
+        };
+        return (protocol, require_post(method).and(name));
+    }
+    let protocol = Protocol::AwsJson11;
+    let name = match headers.get("x-amz-target").map(|v| v.to_str()) {
+        Some(Ok(target)) => match target.split_once('.') {
+            Some((service, op)) if service == SERVICE => Ok(op.to_string()),
+            _ => Err(ApiError::unknown_operation(
+                400,
+                format!("The X-Amz-Target '{target}' does not name an operation of {SERVICE}."),
+            )),
+        },
+        Some(Err(_)) => Err(ApiError::unknown_operation(400, "The X-Amz-Target header is not valid text.")),
+        None if path == "/" => Err(ApiError::unknown_operation(
+            400,
+            "Missing X-Amz-Target header: expected PhotonAdminProxyService.<Operation>.",
+        )),
+        None => Err(ApiError::unknown_operation(404, format!("Nothing is served at {path}."))),
+    };
+    (protocol, require_post(method).and(name))
+}
+
+fn require_post(method: &Method) -> Result<(), ApiError> {
+    if method == Method::POST {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            "MethodNotAllowedException",
+            405,
+            format!("{method} is not allowed; AppStream operations are POST requests."),
+        ))
+    }
+}
+
+async fn api(
+    State(app): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let tenant = tenant(&headers);
+    let (protocol, name) = recognise(&method, &uri, &headers);
+    let name_for_log = name.as_deref().unwrap_or("-").to_string();
+
+    let result = async {
+        let name = name?;
+        let op = Operation::from_name(&name).ok_or_else(|| {
+            let status = if protocol == Protocol::RpcV2Cbor { 404 } else { 400 };
+            ApiError::unknown_operation(status, format!("{name} is not an operation of {SERVICE}."))
+        })?;
+        let limit = app.config.max_body_bytes;
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| ApiError::too_large(limit))?;
+        let input = protocol.decode(&bytes)?;
+        let ctx = RequestContext {
+            tenant: &tenant,
+            config: &app.config,
+        };
+        dispatch(op, &ctx, &app.store, input).map(|output| (op, output))
+    }
+    .await;
+
+    let response = match &result {
+        Ok((op, output)) => protocol.output_response(op.output(), output, &request_id),
+        Err(error) => protocol.error_response(error, &request_id),
+    };
+    let status = response.status();
+    tracing::info!(
+        operation = %name_for_log,
+        protocol = protocol.label(),
+        account = %tenant.account,
+        region = %tenant.region,
+        status = status.as_u16(),
+        error = result.as_ref().err().map(|e| e.code).unwrap_or(""),
+        latency_us = started.elapsed().as_micros() as u64,
+        request_id = %request_id,
+        "request"
+    );
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        if let Err(e) = &result {
+            tracing::error!(request_id = %request_id, "{}", e.message);
+        }
+    }
+    response.into_response()
+}
