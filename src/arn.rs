@@ -22,14 +22,22 @@ impl Arn {
     /// `type/name`) is None.
     pub fn parse(arn: &str) -> Option<Arn> {
         let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("appstream"), Some(region), Some(account), Some(resource)) = (
+        let (
+            Some("arn"),
+            Some(partition),
+            Some("appstream"),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        ) else {
+        )
+        else {
             return None;
         };
         if !partition.starts_with("aws") {
@@ -56,7 +64,10 @@ mod tests {
             region: "eu-west-1".into(),
         };
         let arn = resource_arn(&tenant, "stack", "my.stack");
-        assert_eq!(arn, "arn:aws:appstream:eu-west-1:123456789012:stack/my.stack");
+        assert_eq!(
+            arn,
+            "arn:aws:appstream:eu-west-1:123456789012:stack/my.stack"
+        );
         let parsed = Arn::parse(&arn).unwrap();
         assert_eq!(parsed.resource_type, "stack");
         assert_eq!(parsed.name, "my.stack");

@@ -83,6 +83,9 @@ mod tests {
     fn foreign_tokens_are_refused() {
         assert!(decode_token("Op", "garbage!").is_err());
         let other = encode_token("Other", "k1");
-        assert_eq!(decode_token("Op", &other).unwrap_err().code, "ValidationException");
+        assert_eq!(
+            decode_token("Op", &other).unwrap_err().code,
+            "ValidationException"
+        );
     }
 }

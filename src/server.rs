@@ -48,7 +48,11 @@ async fn health() -> Json<serde_json::Value> {
 }
 
 /// Which protocol a request speaks and the operation name it asks for.
-fn recognise(method: &Method, uri: &Uri, headers: &HeaderMap) -> (Protocol, Result<String, ApiError>) {
+fn recognise(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> (Protocol, Result<String, ApiError>) {
     let path = uri.path();
     if let Some(rest) = path.strip_prefix("/service/") {
         let protocol = Protocol::RpcV2Cbor;
@@ -56,7 +60,9 @@ fn recognise(method: &Method, uri: &Uri, headers: &HeaderMap) -> (Protocol, Resu
             [service, "operation", op] if *service == SERVICE => Ok(op.to_string()),
             _ => Err(ApiError::unknown_operation(
                 404,
-                format!("No operation at {path}; expected /service/{SERVICE}/operation/<Operation>."),
+                format!(
+                    "No operation at {path}; expected /service/{SERVICE}/operation/<Operation>."
+                ),
             )),
         };
         return (protocol, require_post(method).and(name));
@@ -70,12 +76,18 @@ fn recognise(method: &Method, uri: &Uri, headers: &HeaderMap) -> (Protocol, Resu
                 format!("The X-Amz-Target '{target}' does not name an operation of {SERVICE}."),
             )),
         },
-        Some(Err(_)) => Err(ApiError::unknown_operation(400, "The X-Amz-Target header is not valid text.")),
+        Some(Err(_)) => Err(ApiError::unknown_operation(
+            400,
+            "The X-Amz-Target header is not valid text.",
+        )),
         None if path == "/" => Err(ApiError::unknown_operation(
             400,
             "Missing X-Amz-Target header: expected PhotonAdminProxyService.<Operation>.",
         )),
-        None => Err(ApiError::unknown_operation(404, format!("Nothing is served at {path}."))),
+        None => Err(ApiError::unknown_operation(
+            404,
+            format!("Nothing is served at {path}."),
+        )),
     };
     (protocol, require_post(method).and(name))
 }
@@ -108,7 +120,11 @@ async fn api(
     let result = async {
         let name = name?;
         let op = Operation::from_name(&name).ok_or_else(|| {
-            let status = if protocol == Protocol::RpcV2Cbor { 404 } else { 400 };
+            let status = if protocol == Protocol::RpcV2Cbor {
+                404
+            } else {
+                400
+            };
             ApiError::unknown_operation(status, format!("{name} is not an operation of {SERVICE}."))
         })?;
         let limit = app.config.max_body_bytes;

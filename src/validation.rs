@@ -79,7 +79,11 @@ pub fn list_item_path(parent: &str, index: usize) -> String {
 }
 
 fn type_error(path: &str, expected: &str) -> ApiError {
-    let at = if path.is_empty() { "the request body" } else { path };
+    let at = if path.is_empty() {
+        "the request body"
+    } else {
+        path
+    };
     ApiError::serialization(format!("Expected {expected} at '{at}'."))
 }
 
@@ -211,10 +215,14 @@ fn string_constraints(shape: ShapeId, s: &str, failed: &mut Vec<String>) {
         }
     };
     if let Some(max) = max.filter(|max| len > *max) {
-        add(format!("Member must have length less than or equal to {max}"));
+        add(format!(
+            "Member must have length less than or equal to {max}"
+        ));
     }
     if let Some(min) = min.filter(|min| len < *min) {
-        add(format!("Member must have length greater than or equal to {min}"));
+        add(format!(
+            "Member must have length greater than or equal to {min}"
+        ));
     }
     if let Some(p) = pattern.filter(|p| !pattern_matches(*p, s)) {
         add(format!(
@@ -296,7 +304,10 @@ fn plain(value: &Value) -> String {
             format!("[{}]", parts.join(", "))
         }
         Value::Object(map) => {
-            let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}={}", plain(v))).collect();
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}={}", plain(v)))
+                .collect();
             format!("{{{}}}", parts.join(", "))
         }
         other => other.to_string(),
@@ -332,7 +343,11 @@ mod tests {
         let input = json!({"Name": "-bad", "Description": "x".repeat(257)});
         let err = validate_input(shapes::CREATE_STACK_REQUEST, &input).unwrap_err();
         assert_eq!(err.code, "ValidationException");
-        assert!(err.message.starts_with("2 validation errors detected: "), "{}", err.message);
+        assert!(
+            err.message.starts_with("2 validation errors detected: "),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains(
             "Value '-bad' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$"
         ));

@@ -102,7 +102,13 @@ pub fn describe_stacks(
         // Named stacks come back in one response, in the order asked for.
         let stacks = names
             .iter()
-            .map(|name| state.stacks.get(name).cloned().ok_or_else(|| not_found(name)))
+            .map(|name| {
+                state
+                    .stacks
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| not_found(name))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(DescribeStacksResult {
             stacks: Some(stacks),
@@ -126,7 +132,10 @@ pub fn update_stack(
     state: &mut RegionState,
     req: UpdateStackRequest,
 ) -> Result<UpdateStackResult, ApiError> {
-    let existing = state.stacks.get(&req.name).ok_or_else(|| not_found(&req.name))?;
+    let existing = state
+        .stacks
+        .get(&req.name)
+        .ok_or_else(|| not_found(&req.name))?;
     if let Some(settings) = &req.user_settings {
         check_user_settings(settings)?;
     }
@@ -163,7 +172,10 @@ pub fn update_stack(
         stack.description = Some(v);
     }
     if let Some(connectors) = req.storage_connectors {
-        stack.storage_connectors = Some(merge_connectors(stack.storage_connectors.take(), connectors));
+        stack.storage_connectors = Some(merge_connectors(
+            stack.storage_connectors.take(),
+            connectors,
+        ));
     }
     if let Some(v) = req.redirect_url {
         stack.redirect_url = Some(v);
@@ -172,7 +184,10 @@ pub fn update_stack(
         stack.feedback_url = Some(v);
     }
     if let Some(settings) = req.user_settings {
-        let current = stack.user_settings.take().unwrap_or_else(default_user_settings);
+        let current = stack
+            .user_settings
+            .take()
+            .unwrap_or_else(default_user_settings);
         stack.user_settings = Some(with_default_lengths(merge_user_settings(current, settings)));
     }
     if let Some(settings) = &req.application_settings {
@@ -214,7 +229,10 @@ pub fn delete_stack(
     state: &mut RegionState,
     req: DeleteStackRequest,
 ) -> Result<DeleteStackResult, ApiError> {
-    let stack = state.stacks.remove(&req.name).ok_or_else(|| not_found(&req.name))?;
+    let stack = state
+        .stacks
+        .remove(&req.name)
+        .ok_or_else(|| not_found(&req.name))?;
     if let Some(arn) = &stack.arn {
         state.tags.remove_resource(arn);
     }
@@ -254,7 +272,10 @@ fn with_default_lengths(mut settings: Vec<UserSetting>) -> Vec<UserSetting> {
 }
 
 /// An update names only the actions it changes; the others keep their permission.
-fn merge_user_settings(mut current: Vec<UserSetting>, update: Vec<UserSetting>) -> Vec<UserSetting> {
+fn merge_user_settings(
+    mut current: Vec<UserSetting>,
+    update: Vec<UserSetting>,
+) -> Vec<UserSetting> {
     for setting in update {
         match current.iter_mut().find(|s| s.action == setting.action) {
             Some(existing) => *existing = setting,
@@ -395,8 +416,12 @@ fn sets_attribute(req: &UpdateStackRequest, attribute: StackAttribute) -> bool {
     };
     match attribute {
         StackAttribute::StorageConnectors => req.storage_connectors.is_some(),
-        StackAttribute::StorageConnectorHomefolders => has_connector(StorageConnectorType::Homefolders),
-        StackAttribute::StorageConnectorGoogleDrive => has_connector(StorageConnectorType::GoogleDrive),
+        StackAttribute::StorageConnectorHomefolders => {
+            has_connector(StorageConnectorType::Homefolders)
+        }
+        StackAttribute::StorageConnectorGoogleDrive => {
+            has_connector(StorageConnectorType::GoogleDrive)
+        }
         StackAttribute::StorageConnectorOneDrive => has_connector(StorageConnectorType::OneDrive),
         StackAttribute::RedirectUrl => req.redirect_url.is_some(),
         StackAttribute::FeedbackUrl => req.feedback_url.is_some(),
@@ -431,9 +456,15 @@ fn drop_connector(stack: &mut Stack, connector_type: StorageConnectorType) {
 fn delete_attribute(stack: &mut Stack, attribute: StackAttribute) {
     match attribute {
         StackAttribute::StorageConnectors => stack.storage_connectors = None,
-        StackAttribute::StorageConnectorHomefolders => drop_connector(stack, StorageConnectorType::Homefolders),
-        StackAttribute::StorageConnectorGoogleDrive => drop_connector(stack, StorageConnectorType::GoogleDrive),
-        StackAttribute::StorageConnectorOneDrive => drop_connector(stack, StorageConnectorType::OneDrive),
+        StackAttribute::StorageConnectorHomefolders => {
+            drop_connector(stack, StorageConnectorType::Homefolders)
+        }
+        StackAttribute::StorageConnectorGoogleDrive => {
+            drop_connector(stack, StorageConnectorType::GoogleDrive)
+        }
+        StackAttribute::StorageConnectorOneDrive => {
+            drop_connector(stack, StorageConnectorType::OneDrive)
+        }
         StackAttribute::RedirectUrl => stack.redirect_url = None,
         StackAttribute::FeedbackUrl => stack.feedback_url = None,
         // Deleted user settings fall back to AWS's defaults.

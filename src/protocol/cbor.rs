@@ -28,12 +28,16 @@ fn to_json(cbor: Cbor) -> Result<Value, ApiError> {
             .ok_or_else(|| ApiError::serialization("NaN and infinite numbers are not accepted."))?,
         Cbor::Text(s) => Value::String(s),
         Cbor::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        Cbor::Array(items) => Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?),
+        Cbor::Array(items) => {
+            Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
+        }
         Cbor::Map(entries) => {
             let mut map = Map::with_capacity(entries.len());
             for (k, v) in entries {
                 let Cbor::Text(key) = k else {
-                    return Err(ApiError::serialization("CBOR map keys must be text strings."));
+                    return Err(ApiError::serialization(
+                        "CBOR map keys must be text strings.",
+                    ));
                 };
                 map.insert(key, to_json(v)?);
             }
@@ -41,10 +45,16 @@ fn to_json(cbor: Cbor) -> Result<Value, ApiError> {
         }
         Cbor::Tag(EPOCH_SECONDS_TAG, inner) => match *inner {
             n @ (Cbor::Integer(_) | Cbor::Float(_)) => to_json(n)?,
-            _ => return Err(ApiError::serialization("Tag 1 must wrap a number of epoch seconds.")),
+            _ => {
+                return Err(ApiError::serialization(
+                    "Tag 1 must wrap a number of epoch seconds.",
+                ))
+            }
         },
         Cbor::Tag(tag, _) => {
-            return Err(ApiError::serialization(format!("CBOR tag {tag} is not accepted.")))
+            return Err(ApiError::serialization(format!(
+                "CBOR tag {tag} is not accepted."
+            )))
         }
         _ => return Err(ApiError::serialization("Unsupported CBOR value.")),
     })
@@ -68,7 +78,10 @@ pub fn encode_output(shape: ShapeId, value: &Value) -> Vec<u8> {
 pub fn encode_error(error: &crate::error::ApiError) -> Vec<u8> {
     let text = |s: &str| Cbor::Text(s.to_string());
     write(&Cbor::Map(vec![
-        (text("__type"), text(&format!("com.amazonaws.appstream#{}", error.code))),
+        (
+            text("__type"),
+            text(&format!("com.amazonaws.appstream#{}", error.code)),
+        ),
         (text("message"), text(&error.message)),
         (text("Message"), text(&error.message)),
     ]))

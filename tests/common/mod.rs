@@ -1,0 +1,253 @@
+//! An in-process server on port 0 and clients for both wire protocols.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use appstream_local::Config;
+use aws_sdk_appstream::config::{BehaviorVersion, Credentials, Region};
+use serde_json::Value;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub url: String,
+    http: reqwest::Client,
+}
+
+pub async fn start() -> TestServer {
+    start_with(Config::default()).await
+}
+
+pub async fn start_with(config: Config) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, appstream_local::app(config))
+            .await
+            .unwrap();
+    });
+    TestServer {
+        addr,
+        url: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+    }
+}
+
+/// What came back from a raw request.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn error_code(&self) -> &str {
+        self.body["__type"].as_str().unwrap_or_default()
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+/// A SigV4-shaped Authorization header naming the access key and region.
+pub fn authorization(access_key: &str, region: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential={access_key}/20261126/{region}/appstream/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+    )
+}
+
+impl TestServer {
+    /// AWS JSON 1.1, unsigned (default account, us-east-1).
+    pub async fn json(&self, operation: &str, body: Value) -> Reply {
+        self.json_as(operation, body, None).await
+    }
+
+    pub async fn json_as(&self, operation: &str, body: Value, who: Option<(&str, &str)>) -> Reply {
+        self.json_raw(
+            Some(&format!("PhotonAdminProxyService.{operation}")),
+            serde_json::to_vec(&body).unwrap(),
+            who,
+        )
+        .await
+    }
+
+    pub async fn json_raw(
+        &self,
+        target: Option<&str>,
+        body: Vec<u8>,
+        who: Option<(&str, &str)>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .post(format!("{}/", self.url))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(body);
+        if let Some(target) = target {
+            req = req.header("x-amz-target", target);
+        }
+        if let Some((key, region)) = who {
+            req = req.header("authorization", authorization(key, region));
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Smithy RPC v2 CBOR with a raw body; the reply body is decoded into JSON form
+    /// (tag-1 timestamps become numbers, and are also reported in `timestamps_tagged`).
+    pub async fn cbor_raw(&self, path_operation: &str, body: Vec<u8>) -> Reply {
+        let resp = self
+            .http
+            .post(format!(
+                "{}/service/PhotonAdminProxyService/operation/{path_operation}",
+                self.url
+            ))
+            .header("content-type", "application/cbor")
+            .header("accept", "application/cbor")
+            .header("smithy-protocol", "rpc-v2-cbor")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            let cbor: ciborium::Value = ciborium::de::from_reader(&bytes[..]).unwrap();
+            cbor_to_json(cbor)
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn cbor(&self, operation: &str, body: Value) -> Reply {
+        self.cbor_raw(operation, to_cbor(&body)).await
+    }
+
+    pub fn sdk(&self) -> aws_sdk_appstream::Client {
+        self.sdk_as("AKIDEXAMPLE", "us-east-1")
+    }
+
+    /// The official Rust SDK (Smithy RPC v2 CBOR) pointed at this server.
+    pub fn sdk_as(&self, access_key: &str, region: &str) -> aws_sdk_appstream::Client {
+        let config = aws_sdk_appstream::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+            .endpoint_url(&self.url)
+            .build();
+        aws_sdk_appstream::Client::from_conf(config)
+    }
+}
+
+pub fn to_cbor(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(value, &mut out).unwrap();
+    out
+}
+
+/// CBOR reply -> JSON, with tag 1 rendered as `{"$epoch": seconds}` so tests can see
+/// that timestamps were tagged.
+pub fn cbor_to_json(cbor: ciborium::Value) -> Value {
+    use ciborium::Value as C;
+    match cbor {
+        C::Null => Value::Null,
+        C::Bool(b) => Value::Bool(b),
+        C::Integer(i) => Value::from(i128::from(i) as i64),
+        C::Float(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        C::Text(s) => Value::String(s),
+        C::Bytes(b) => Value::String(format!("bytes:{}", b.len())),
+        C::Array(items) => Value::Array(items.into_iter().map(cbor_to_json).collect()),
+        C::Map(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.into_text().unwrap(), cbor_to_json(v)))
+                .collect(),
+        ),
+        C::Tag(1, inner) => serde_json::json!({"$epoch": cbor_to_json(*inner)}),
+        C::Tag(t, _) => Value::String(format!("tag:{t}")),
+        _ => Value::Null,
+    }
+}
+
+/// The two wire protocols, for tests that run the same scenario over both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Json,
+    Cbor,
+}
+
+pub const WIRES: [Wire; 2] = [Wire::Json, Wire::Cbor];
+
+impl Reply {
+    /// The error code without the CBOR protocol's `com.amazonaws.appstream#` prefix.
+    pub fn code(&self) -> &str {
+        let t = self.error_code();
+        t.rsplit('#').next().unwrap_or(t)
+    }
+
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+}
+
+impl TestServer {
+    pub async fn call(&self, wire: Wire, operation: &str, body: Value) -> Reply {
+        match wire {
+            Wire::Json => self.json(operation, body).await,
+            Wire::Cbor => self.cbor(operation, body).await,
+        }
+    }
+
+    /// Like `call`, and panics with the reply when it is not a success.
+    pub async fn ok(&self, wire: Wire, operation: &str, body: Value) -> Value {
+        let reply = self.call(wire, operation, body).await;
+        assert_eq!(reply.status, 200, "{wire:?} {operation}: {reply:?}");
+        reply.body
+    }
+
+    /// Asserts the request failed with `status` and `code`, and returns the message.
+    pub async fn fails(
+        &self,
+        wire: Wire,
+        operation: &str,
+        body: Value,
+        status: u16,
+        code: &str,
+    ) -> String {
+        let reply = self.call(wire, operation, body).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, code),
+            "{wire:?} {operation}: {reply:?}"
+        );
+        reply.message().to_string()
+    }
+}

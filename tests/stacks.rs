@@ -1,0 +1,592 @@
+//! The stack lifecycle over both wire protocols, with raw requests.
+
+mod common;
+
+use common::{start, Wire, WIRES};
+use serde_json::{json, Value};
+
+fn created_time_is_a_timestamp(wire: Wire, stack: &Value) {
+    let t = &stack["CreatedTime"];
+    let seconds = match wire {
+        Wire::Json => t.as_f64(),
+        // CBOR timestamps must carry tag 1 (Go's SDK rejects untagged ones).
+        Wire::Cbor => t["$epoch"].as_f64(),
+    }
+    .unwrap_or_else(|| panic!("{wire:?}: CreatedTime {t}"));
+    let now = chrono::Utc::now().timestamp() as f64;
+    assert!(
+        (now - seconds).abs() < 60.0,
+        "{wire:?}: {seconds} is not now"
+    );
+}
+
+#[tokio::test]
+async fn create_returns_every_member_given_with_arn_and_created_time() {
+    for wire in WIRES {
+        let s = start().await;
+        let input = json!({
+            "Name": "full.stack-1",
+            "Description": "A description",
+            "DisplayName": "Full stack",
+            "StorageConnectors": [
+                {"ConnectorType": "HOMEFOLDERS"},
+                {"ConnectorType": "ONE_DRIVE", "Domains": ["example.com"], "DomainsRequireAdminConsent": ["consent.example.com"]}
+            ],
+            "RedirectURL": "https://example.com/bye",
+            "FeedbackURL": "https://example.com/feedback",
+            "UserSettings": [
+                {"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 1000},
+                {"Action": "FILE_UPLOAD", "Permission": "DISABLED"}
+            ],
+            "ApplicationSettings": {"Enabled": true, "SettingsGroup": "group-a"},
+            "Tags": {"env": "test", "team": "платформа"},
+            "AccessEndpoints": [{"EndpointType": "STREAMING", "VpceId": "vpce-0123456789abcdef0"}],
+            "EmbedHostDomains": ["example.com", "apps.example.org"],
+            "StreamingExperienceSettings": {"PreferredProtocol": "UDP"},
+            "ContentRedirection": {"HostToClient": {"Enabled": true, "AllowedUrls": ["https://*.example.com"], "DeniedUrls": ["https://bad.example.com"]}},
+            "WebAuthnRedirection": {"Enabled": true, "ProcessCompatibilityList": ["chrome.exe", "msedge.exe"]},
+            "AgentAccessConfig": {
+                "Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}, {"AgentAction": "COMPUTER_INPUT", "Permission": "DISABLED"}],
+                "S3BucketArn": "arn:aws:s3:::agent-bucket",
+                "ScreenshotsUploadEnabled": true,
+                "ReplaySessionEnabled": true,
+                "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abcd-1234",
+                "ScreenResolution": "W_1280xH_720",
+                "ScreenImageFormat": "PNG",
+                "UserControlMode": "VIEW_STOP"
+            },
+            "StorageConnectorAuthentication": "FORCE_REAUTHENTICATION"
+        });
+        let out = s.ok(wire, "CreateStack", input.clone()).await;
+        let stack = &out["Stack"];
+        assert_eq!(
+            stack["Arn"],
+            "arn:aws:appstream:us-east-1:000000000000:stack/full.stack-1"
+        );
+        created_time_is_a_timestamp(wire, stack);
+        for member in [
+            "Name",
+            "Description",
+            "DisplayName",
+            "StorageConnectors",
+            "RedirectURL",
+            "FeedbackURL",
+            "AccessEndpoints",
+            "EmbedHostDomains",
+            "StreamingExperienceSettings",
+            "ContentRedirection",
+            "WebAuthnRedirection",
+            "AgentAccessConfig",
+            "StorageConnectorAuthentication",
+        ] {
+            assert_eq!(stack[member], input[member], "{wire:?} {member}");
+        }
+        assert_eq!(
+            stack["UserSettings"],
+            json!([
+                {"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 1000},
+                {"Action": "FILE_UPLOAD", "Permission": "DISABLED"}
+            ])
+        );
+        let app = &stack["ApplicationSettings"];
+        assert_eq!(
+            (app["Enabled"].as_bool(), app["SettingsGroup"].as_str()),
+            (Some(true), Some("group-a"))
+        );
+        let bucket = app["S3BucketName"].as_str().unwrap();
+        let suffix = bucket
+            .strip_prefix("appstream-app-settings-us-east-1-000000000000-")
+            .unwrap_or_else(|| panic!("bucket {bucket}"));
+        assert!(!suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_alphanumeric()));
+
+        // Describe reads back exactly what create returned.
+        let described = s
+            .ok(wire, "DescribeStacks", json!({"Names": ["full.stack-1"]}))
+            .await;
+        assert_eq!(described["Stacks"], json!([stack.clone()]));
+        let tags = s
+            .ok(
+                wire,
+                "ListTagsForResource",
+                json!({"ResourceArn": stack["Arn"]}),
+            )
+            .await;
+        assert_eq!(tags["Tags"], input["Tags"]);
+    }
+}
+
+#[tokio::test]
+async fn create_without_settings_reads_back_aws_defaults() {
+    for wire in WIRES {
+        let s = start().await;
+        let stack = s.ok(wire, "CreateStack", json!({"Name": "plain"})).await["Stack"].clone();
+        assert_eq!(stack["ApplicationSettings"], json!({"Enabled": false}));
+        let settings = stack["UserSettings"].as_array().unwrap();
+        let enabled: Vec<&str> = settings
+            .iter()
+            .filter(|s| s["Permission"] == "ENABLED")
+            .map(|s| s["Action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            enabled,
+            [
+                "CLIPBOARD_COPY_FROM_LOCAL_DEVICE",
+                "CLIPBOARD_COPY_TO_LOCAL_DEVICE",
+                "FILE_UPLOAD",
+                "FILE_DOWNLOAD",
+                "PRINTING_TO_LOCAL_DEVICE",
+                "DOMAIN_PASSWORD_SIGNIN"
+            ]
+        );
+        assert_eq!(settings[0]["MaximumLength"], 20_971_520);
+        assert!(
+            stack.get("Description").is_none(),
+            "{wire:?}: absent members stay absent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicate_names_are_refused_and_the_first_stack_is_kept() {
+    for wire in WIRES {
+        let s = start().await;
+        s.ok(
+            wire,
+            "CreateStack",
+            json!({"Name": "dup", "Description": "first"}),
+        )
+        .await;
+        let msg = s
+            .fails(
+                wire,
+                "CreateStack",
+                json!({"Name": "dup", "Description": "second"}),
+                400,
+                "ResourceAlreadyExistsException",
+            )
+            .await;
+        assert!(msg.contains("dup"), "{msg}");
+        let stacks = s
+            .ok(wire, "DescribeStacks", json!({"Names": ["dup"]}))
+            .await;
+        assert_eq!(stacks["Stacks"][0]["Description"], "first");
+    }
+}
+
+#[tokio::test]
+async fn describe_pages_through_every_stack_in_a_stable_order() {
+    for wire in WIRES {
+        let s = start().await;
+        let mut names: Vec<String> = (0..57).map(|i| format!("stack-{i:03}")).collect();
+        for name in names.iter().rev() {
+            s.ok(wire, "CreateStack", json!({"Name": name})).await;
+        }
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let body = match &token {
+                Some(t) => json!({"NextToken": t}),
+                None => json!({}),
+            };
+            let page = s.ok(wire, "DescribeStacks", body).await;
+            pages += 1;
+            seen.extend(
+                page["Stacks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["Name"].as_str().unwrap().to_string()),
+            );
+            match page["NextToken"].as_str() {
+                Some(t) => token = Some(t.to_string()),
+                None => break,
+            }
+        }
+        names.sort();
+        assert_eq!(seen, names, "{wire:?}");
+        assert!(
+            pages > 1,
+            "{wire:?}: 57 stacks should take more than one page"
+        );
+
+        let msg = s
+            .fails(
+                wire,
+                "DescribeStacks",
+                json!({"NextToken": "not-a-token"}),
+                400,
+                "ValidationException",
+            )
+            .await;
+        assert!(msg.contains("NextToken"), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn describe_of_an_unknown_name_is_not_found() {
+    for wire in WIRES {
+        let s = start().await;
+        s.ok(wire, "CreateStack", json!({"Name": "known"})).await;
+        let msg = s
+            .fails(
+                wire,
+                "DescribeStacks",
+                json!({"Names": ["known", "unknown"]}),
+                404,
+                "ResourceNotFoundException",
+            )
+            .await;
+        assert!(msg.contains("unknown"), "{msg}");
+        // An empty body describes everything.
+        let all = s.ok(wire, "DescribeStacks", json!({})).await;
+        assert_eq!(all["Stacks"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn update_changes_what_is_given_and_keeps_the_rest() {
+    for wire in WIRES {
+        let s = start().await;
+        let created = s
+            .ok(
+                wire,
+                "CreateStack",
+                json!({
+                    "Name": "upd",
+                    "Description": "old",
+                    "DisplayName": "Keep me",
+                    "RedirectURL": "https://example.com/r",
+                    "FeedbackURL": "https://example.com/f",
+                    "StorageConnectors": [{"ConnectorType": "HOMEFOLDERS"}, {"ConnectorType": "GOOGLE_DRIVE", "Domains": ["example.com"]}],
+                    "ApplicationSettings": {"Enabled": true, "SettingsGroup": "g1"}
+                }),
+            )
+            .await["Stack"]
+            .clone();
+        let updated = s
+            .ok(
+                wire,
+                "UpdateStack",
+                json!({
+                    "Name": "upd",
+                    "Description": "new",
+                    "AttributesToDelete": ["REDIRECT_URL", "STORAGE_CONNECTOR_GOOGLE_DRIVE"],
+                    "UserSettings": [{"Action": "FILE_DOWNLOAD", "Permission": "DISABLED"}],
+                    "ApplicationSettings": {"Enabled": true, "SettingsGroup": "g2"}
+                }),
+            )
+            .await["Stack"]
+            .clone();
+        assert_eq!(updated["Description"], "new");
+        assert_eq!(updated["DisplayName"], "Keep me");
+        assert_eq!(updated["FeedbackURL"], "https://example.com/f");
+        assert!(updated.get("RedirectURL").is_none(), "{updated}");
+        assert_eq!(
+            updated["StorageConnectors"],
+            json!([{"ConnectorType": "HOMEFOLDERS"}])
+        );
+        assert_eq!(updated["CreatedTime"], created["CreatedTime"]);
+        assert_eq!(updated["Arn"], created["Arn"]);
+        let download = updated["UserSettings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Action"] == "FILE_DOWNLOAD")
+            .unwrap();
+        assert_eq!(download["Permission"], "DISABLED");
+        assert_eq!(
+            updated["UserSettings"].as_array().unwrap().len(),
+            6,
+            "other actions keep their permission"
+        );
+        // The settings bucket outlives a change of settings group.
+        assert_eq!(
+            updated["ApplicationSettings"]["S3BucketName"],
+            created["ApplicationSettings"]["S3BucketName"]
+        );
+        assert_eq!(updated["ApplicationSettings"]["SettingsGroup"], "g2");
+
+        let described = s
+            .ok(wire, "DescribeStacks", json!({"Names": ["upd"]}))
+            .await;
+        assert_eq!(described["Stacks"][0], updated);
+
+        let cleared = s
+            .ok(
+                wire,
+                "UpdateStack",
+                json!({"Name": "upd", "DeleteStorageConnectors": true}),
+            )
+            .await;
+        assert!(cleared["Stack"].get("StorageConnectors").is_none());
+    }
+}
+
+#[tokio::test]
+async fn update_refuses_unknown_stacks_and_contradictions_and_changes_nothing() {
+    for wire in WIRES {
+        let s = start().await;
+        s.fails(
+            wire,
+            "UpdateStack",
+            json!({"Name": "ghost", "Description": "x"}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        s.ok(
+            wire,
+            "CreateStack",
+            json!({"Name": "u2", "RedirectURL": "https://example.com/a"}),
+        )
+        .await;
+        let msg = s
+            .fails(
+                wire,
+                "UpdateStack",
+                json!({"Name": "u2", "Description": "changed", "RedirectURL": "https://example.com/b", "AttributesToDelete": ["REDIRECT_URL"]}),
+                400,
+                "InvalidParameterCombinationException",
+            )
+            .await;
+        assert!(msg.contains("REDIRECT_URL"), "{msg}");
+        let stack = &s.ok(wire, "DescribeStacks", json!({"Names": ["u2"]})).await["Stacks"][0];
+        assert_eq!(stack["RedirectURL"], "https://example.com/a");
+        assert!(
+            stack.get("Description").is_none(),
+            "a failed update changed the stack: {stack}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn delete_removes_the_stack_and_its_tags() {
+    for wire in WIRES {
+        let s = start().await;
+        let arn = s
+            .ok(
+                wire,
+                "CreateStack",
+                json!({"Name": "gone", "Tags": {"k": "v"}}),
+            )
+            .await["Stack"]["Arn"]
+            .clone();
+        assert_eq!(
+            s.ok(wire, "DeleteStack", json!({"Name": "gone"})).await,
+            json!({})
+        );
+        s.fails(
+            wire,
+            "DescribeStacks",
+            json!({"Names": ["gone"]}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        s.fails(
+            wire,
+            "DeleteStack",
+            json!({"Name": "gone"}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        s.fails(
+            wire,
+            "ListTagsForResource",
+            json!({"ResourceArn": arn}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        // A new stack of the same name starts without the old tags.
+        s.ok(wire, "CreateStack", json!({"Name": "gone"})).await;
+        assert_eq!(
+            s.ok(wire, "ListTagsForResource", json!({"ResourceArn": arn}))
+                .await["Tags"],
+            json!({})
+        );
+    }
+}
+
+#[tokio::test]
+async fn tags_overwrite_merge_untag_and_respect_the_limit_of_50() {
+    for wire in WIRES {
+        let s = start().await;
+        let arn = s
+            .ok(
+                wire,
+                "CreateStack",
+                json!({"Name": "tagged", "Tags": {"a": "1", "b": "2"}}),
+            )
+            .await["Stack"]["Arn"]
+            .clone();
+        s.ok(
+            wire,
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": {"b": "two", "c": ""}}),
+        )
+        .await;
+        assert_eq!(
+            s.ok(wire, "ListTagsForResource", json!({"ResourceArn": arn}))
+                .await["Tags"],
+            json!({"a": "1", "b": "two", "c": ""})
+        );
+        s.ok(
+            wire,
+            "UntagResource",
+            json!({"ResourceArn": arn, "TagKeys": ["a", "not-there"]}),
+        )
+        .await;
+        assert_eq!(
+            s.ok(wire, "ListTagsForResource", json!({"ResourceArn": arn}))
+                .await["Tags"],
+            json!({"b": "two", "c": ""})
+        );
+
+        let many: serde_json::Map<String, Value> =
+            (0..48).map(|i| (format!("k{i}"), json!("v"))).collect();
+        s.ok(
+            wire,
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": many}),
+        )
+        .await; // 50 in all
+        s.ok(
+            wire,
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": {"k0": "overwrite"}}),
+        )
+        .await;
+        s.fails(
+            wire,
+            "TagResource",
+            json!({"ResourceArn": arn, "Tags": {"one-too-many": "x"}}),
+            400,
+            "LimitExceededException",
+        )
+        .await;
+        let tags = s
+            .ok(wire, "ListTagsForResource", json!({"ResourceArn": arn}))
+            .await["Tags"]
+            .clone();
+        assert_eq!(tags.as_object().unwrap().len(), 50);
+        assert!(tags.get("one-too-many").is_none());
+
+        let msg = s
+            .fails(
+                wire,
+                "TagResource",
+                json!({"ResourceArn": arn, "Tags": {"aws:reserved": "x"}}),
+                400,
+                "ValidationException",
+            )
+            .await;
+        assert!(msg.contains("Map keys must satisfy constraint"), "{msg}");
+
+        let ghost = "arn:aws:appstream:us-east-1:000000000000:stack/ghost";
+        for (op, body) in [
+            (
+                "TagResource",
+                json!({"ResourceArn": ghost, "Tags": {"a": "b"}}),
+            ),
+            (
+                "UntagResource",
+                json!({"ResourceArn": ghost, "TagKeys": ["a"]}),
+            ),
+            ("ListTagsForResource", json!({"ResourceArn": ghost})),
+        ] {
+            s.fails(wire, op, body, 404, "ResourceNotFoundException")
+                .await;
+        }
+        // An ARN of this stack's name in another region is another resource.
+        let elsewhere = "arn:aws:appstream:eu-west-1:000000000000:stack/tagged";
+        s.fails(
+            wire,
+            "ListTagsForResource",
+            json!({"ResourceArn": elsewhere}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn rules_stated_in_the_model_prose_are_enforced() {
+    for wire in WIRES {
+        let s = start().await;
+        let cases = [
+            (json!({"Name": "r1", "UserSettings": [{"Action": "FILE_UPLOAD", "Permission": "ENABLED", "MaximumLength": 10}]}), "InvalidParameterCombinationException", "CLIPBOARD"),
+            (json!({"Name": "r2", "UserSettings": [{"Action": "CLIPBOARD_COPY_TO_LOCAL_DEVICE", "Permission": "DISABLED", "MaximumLength": 10}]}), "InvalidParameterCombinationException", "DISABLED"),
+            (json!({"Name": "r3", "UserSettings": [{"Action": "CLIPBOARD_COPY_TO_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 20_971_521}]}), "ValidationException", "Value '20971521' at 'userSettings.1.member.maximumLength' failed to satisfy constraint: Member must have value less than or equal to 20971520"),
+            (json!({"Name": "r4", "UserSettings": [{"Action": "CLIPBOARD_COPY_TO_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 0}]}), "ValidationException", "Member must have value greater than or equal to 1"),
+            (json!({"Name": "r5", "StorageConnectors": [{"ConnectorType": "GOOGLE_DRIVE", "DomainsRequireAdminConsent": ["example.com"]}]}), "InvalidParameterCombinationException", "ONE_DRIVE"),
+            (json!({"Name": "r6", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "DISABLED"}], "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}}), "InvalidParameterCombinationException", "at least one"),
+            (json!({"Name": "r7", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}], "ScreenshotsUploadEnabled": true, "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}}), "InvalidParameterCombinationException", "S3BucketArn"),
+            (json!({"Name": "r8", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_INPUT", "Permission": "ENABLED"}], "ReplaySessionEnabled": true, "S3BucketArn": "arn:aws:s3:::b-1", "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}}), "InvalidParameterCombinationException", "COMPUTER_VISION"),
+            (json!({"Name": "r9", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}], "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k", "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}}), "InvalidParameterCombinationException", "ReplaySessionEnabled"),
+            (json!({"Name": "r10", "UserSettings": [{"Action": "FILE_UPLOAD", "Permission": "ENABLED"}, {"Action": "FILE_UPLOAD", "Permission": "DISABLED"}]}), "InvalidParameterCombinationException", "more than once"),
+        ];
+        for (input, code, text) in cases {
+            let name = input["Name"].clone();
+            let msg = s.fails(wire, "CreateStack", input, 400, code).await;
+            assert!(msg.contains(text), "{wire:?} {name}: {msg}");
+            s.fails(
+                wire,
+                "DescribeStacks",
+                json!({"Names": [name]}),
+                404,
+                "ResourceNotFoundException",
+            )
+            .await;
+        }
+        // The same rules hold on update, and partial agent-access updates merge.
+        s.ok(wire, "CreateStack", json!({"Name": "agent", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}], "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}})).await;
+        s.fails(wire, "UpdateStack", json!({"Name": "agent", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "DISABLED"}]}}), 400, "InvalidParameterCombinationException").await;
+        let merged = s.ok(wire, "UpdateStack", json!({"Name": "agent", "AgentAccessConfig": {"Settings": [{"AgentAction": "FORWARD_MCP_TOOLS", "Permission": "ENABLED"}], "ScreenImageFormat": "JPEG"}})).await;
+        let config = &merged["Stack"]["AgentAccessConfig"];
+        assert_eq!(config["Settings"].as_array().unwrap().len(), 2, "{config}");
+        assert_eq!(config["ScreenImageFormat"], "JPEG");
+        assert_eq!(config["ScreenResolution"], "W_1280xH_720");
+        s.fails(wire, "UpdateStack", json!({"Name": "agent", "UserSettings": [{"Action": "PRINTING_TO_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 5}]}), 400, "InvalidParameterCombinationException").await;
+    }
+}
+
+#[tokio::test]
+async fn quotas_apply_only_when_enabled() {
+    let relaxed = start().await;
+    for i in 0..11 {
+        relaxed
+            .ok(Wire::Json, "CreateStack", json!({"Name": format!("q{i}")}))
+            .await;
+    }
+    let strict = common::start_with(appstream_local::Config {
+        enforce_quotas: true,
+        ..Default::default()
+    })
+    .await;
+    for i in 0..10 {
+        strict
+            .ok(Wire::Cbor, "CreateStack", json!({"Name": format!("q{i}")}))
+            .await;
+    }
+    for wire in WIRES {
+        strict
+            .fails(
+                wire,
+                "CreateStack",
+                json!({"Name": "q10"}),
+                400,
+                "LimitExceededException",
+            )
+            .await;
+    }
+    strict
+        .ok(Wire::Json, "DeleteStack", json!({"Name": "q0"}))
+        .await;
+    strict
+        .ok(Wire::Json, "CreateStack", json!({"Name": "q10"}))
+        .await;
+}
