@@ -283,11 +283,11 @@ fn collect_cases(
     ex: &Examples,
     cases: &mut Vec<Case>,
 ) {
-    let mut recurse = |steps: &mut Vec<Step>,
-                       step: Step,
-                       target: ShapeId,
-                       required: bool,
-                       cases: &mut Vec<Case>| {
+    let recurse = |steps: &mut Vec<Step>,
+                   step: Step,
+                   target: ShapeId,
+                   required: bool,
+                   cases: &mut Vec<Case>| {
         steps.push(step);
         assert!(steps.len() < 32, "runaway recursion at {}", aws_path(steps));
         for (value, expected) in violations(target, required, ex) {

@@ -1,0 +1,129 @@
+//! The built binary as a user runs it: flags, the logged address, health, and a clean
+//! exit on SIGTERM with in-flight work finished.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server exited before logging its address")
+            .unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no address logged"
+        );
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[test]
+fn help_explains_every_option() {
+    let out = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--host",
+        "--port",
+        "--enforce-quotas",
+        "--max-body-bytes",
+        "APPSTREAM_LOCAL_HOST",
+        "APPSTREAM_LOCAL_PORT",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn port_zero_serves_and_sigterm_exits_cleanly() {
+    let (mut child, addr) = spawn(&["--port", "0"], &[]);
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    assert_ne!(addr, "127.0.0.1:0");
+    let health = reqwest::get(format!("http://{addr}/_health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("http://{addr}/"))
+        .header("x-amz-target", "PhotonAdminProxyService.CreateStack")
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(r#"{"Name":"from-binary"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+}
+
+#[test]
+fn env_variables_choose_the_address() {
+    let (mut child, addr) = spawn(
+        &[],
+        &[
+            ("APPSTREAM_LOCAL_HOST", "127.0.0.1"),
+            ("APPSTREAM_LOCAL_PORT", "0"),
+        ],
+    );
+    assert!(
+        addr.starts_with("127.0.0.1:") && addr != "127.0.0.1:4599",
+        "{addr}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .env("APPSTREAM_LOCAL_HOST", "127.0.0.1")
+        .env("APPSTREAM_LOCAL_PORT", "not-a-port")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    assert!(
+        !exit.success(),
+        "an invalid port must be refused at start-up"
+    );
+}
