@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod error;
 pub mod generated;
 pub mod handlers;
+pub mod healthcheck;
 pub mod pagination;
 pub mod protocol;
 pub mod schema;

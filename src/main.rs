@@ -1,8 +1,9 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use appstream_local::Config;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 /// A local emulator of the Amazon AppStream 2.0 API. Point AWS SDKs, the AWS CLI or
@@ -26,11 +27,37 @@ struct Cli {
     /// Largest request body accepted, in bytes; larger ones get HTTP 413.
     #[arg(long, env = "APPSTREAM_LOCAL_MAX_BODY_BYTES", default_value_t = Config::default().max_body_bytes)]
     max_body_bytes: usize,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Exit 0 if a server on --host/--port answers GET /_health (for container
+    /// health checks), 1 otherwise.
+    Healthcheck,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Healthcheck) = cli.command {
+        // A server bound to every interface is reachable on loopback.
+        let host = match cli.host.as_str() {
+            "0.0.0.0" => "127.0.0.1",
+            "::" | "[::]" => "[::1]",
+            other => other,
+        };
+        let addr = format!("{host}:{}", cli.port);
+        return match appstream_local::healthcheck::probe(&addr, Duration::from_secs(3)).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(

@@ -127,3 +127,22 @@ fn env_variables_choose_the_address() {
         "an invalid port must be refused at start-up"
     );
 }
+
+#[test]
+fn healthcheck_subcommand_reports_whether_a_server_answers() {
+    let (mut child, addr) = spawn(&["--port", "0"], &[]);
+    let port = addr.rsplit(':').next().unwrap();
+    let healthy = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(["--port", port, "healthcheck"])
+        .status()
+        .unwrap();
+    assert!(healthy.success());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let unhealthy = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(["--port", port, "healthcheck"])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(unhealthy.code(), Some(1));
+}
