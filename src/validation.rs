@@ -44,22 +44,14 @@ impl Violations {
 
 /// Validates `input` (the whole request body) against the operation's input shape.
 pub fn validate_input(shape: ShapeId, input: &Value) -> Result<(), ApiError> {
-    let mut violations = Violations::default();
-    check_structure_root(shape, input, &mut violations)?;
-    violations.into_result()
-}
-
-fn check_structure_root(
-    shape: ShapeId,
-    input: &Value,
-    violations: &mut Violations,
-) -> Result<(), ApiError> {
     if !input.is_object() {
         return Err(ApiError::serialization(
             "The request body must be a JSON object (a CBOR map).",
         ));
     }
-    check(shape, input, "", violations)
+    let mut violations = Violations::default();
+    check(shape, input, "", &mut violations)?;
+    violations.into_result()
 }
 
 /// The member path AWS prints: lower camel case, lists as `name.1.member`.

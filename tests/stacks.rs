@@ -528,6 +528,11 @@ async fn rules_stated_in_the_model_prose_are_enforced() {
             (json!({"Name": "r8", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_INPUT", "Permission": "ENABLED"}], "ReplaySessionEnabled": true, "S3BucketArn": "arn:aws:s3:::b-1", "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}}), "InvalidParameterCombinationException", "COMPUTER_VISION"),
             (json!({"Name": "r9", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}], "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k", "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"}}), "InvalidParameterCombinationException", "ReplaySessionEnabled"),
             (json!({"Name": "r10", "UserSettings": [{"Action": "FILE_UPLOAD", "Permission": "ENABLED"}, {"Action": "FILE_UPLOAD", "Permission": "DISABLED"}]}), "InvalidParameterCombinationException", "more than once"),
+            (
+                json!({"Name": "r11", "StorageConnectors": [{"ConnectorType": "HOMEFOLDERS"}, {"ConnectorType": "HOMEFOLDERS"}]}),
+                "InvalidParameterCombinationException",
+                "more than once",
+            ),
         ];
         for (input, code, text) in cases {
             let name = input["Name"].clone();

@@ -10,6 +10,15 @@ use crate::generated::types::{
 };
 use crate::validation::{check_range, list_item_path, member_path, Violations};
 
+/// The first key that `items` lists more than once.
+fn first_repeated<T, K: PartialEq>(items: &[T], key: impl Fn(&T) -> K) -> Option<K> {
+    items
+        .iter()
+        .enumerate()
+        .find(|(i, item)| items[..*i].iter().any(|earlier| key(earlier) == key(item)))
+        .map(|(_, item)| key(item))
+}
+
 /// `UserSetting.MaximumLength`: 1..=20,971,520 characters (20 MB), and the default.
 pub const MAX_CLIPBOARD_LENGTH: i32 = 20_971_520;
 
@@ -38,13 +47,13 @@ pub fn check_user_settings(settings: &[UserSetting]) -> Result<(), ApiError> {
         }
     }
     violations.into_result()?;
-    for (i, setting) in settings.iter().enumerate() {
-        if settings[..i].iter().any(|s| s.action == setting.action) {
-            return Err(ApiError::invalid_combination(format!(
-                "UserSettings lists the action {} more than once.",
-                setting.action.as_str()
-            )));
-        }
+    if let Some(action) = first_repeated(settings, |s| s.action) {
+        return Err(ApiError::invalid_combination(format!(
+            "UserSettings lists the action {} more than once.",
+            action.as_str()
+        )));
+    }
+    for setting in settings {
         if setting.maximum_length.is_some() {
             if !is_clipboard(setting.action) {
                 return Err(ApiError::invalid_combination(format!(
@@ -65,16 +74,13 @@ pub fn check_user_settings(settings: &[UserSetting]) -> Result<(), ApiError> {
 
 /// DomainsRequireAdminConsent only for ONE_DRIVE; each connector type at most once.
 pub fn check_storage_connectors(connectors: &[StorageConnector]) -> Result<(), ApiError> {
-    for (i, connector) in connectors.iter().enumerate() {
-        if connectors[..i]
-            .iter()
-            .any(|c| c.connector_type == connector.connector_type)
-        {
-            return Err(ApiError::invalid_combination(format!(
-                "StorageConnectors lists the connector type {} more than once.",
-                connector.connector_type.as_str()
-            )));
-        }
+    if let Some(connector_type) = first_repeated(connectors, |c| c.connector_type) {
+        return Err(ApiError::invalid_combination(format!(
+            "StorageConnectors lists the connector type {} more than once.",
+            connector_type.as_str()
+        )));
+    }
+    for connector in connectors {
         if connector.domains_require_admin_consent.is_some()
             && connector.connector_type != StorageConnectorType::OneDrive
         {
@@ -95,16 +101,11 @@ pub fn check_agent_access(config: &AgentAccessConfig, region: &str) -> Result<()
             .iter()
             .any(|s| s.agent_action == action && s.permission == Permission::Enabled)
     };
-    for (i, setting) in config.settings.iter().enumerate() {
-        if config.settings[..i]
-            .iter()
-            .any(|s| s.agent_action == setting.agent_action)
-        {
-            return Err(ApiError::invalid_combination(format!(
-                "AgentAccessConfig.Settings lists the agent action {} more than once.",
-                setting.agent_action.as_str()
-            )));
-        }
+    if let Some(action) = first_repeated(&config.settings, |s| s.agent_action) {
+        return Err(ApiError::invalid_combination(format!(
+            "AgentAccessConfig.Settings lists the agent action {} more than once.",
+            action.as_str()
+        )));
     }
     if !AgentAction::ALL.into_iter().any(enabled) {
         return Err(ApiError::invalid_combination(

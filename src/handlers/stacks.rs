@@ -8,8 +8,7 @@ use crate::generated::types::{
     Action, AgentAccessConfig, AgentAccessConfigForUpdate, ApplicationSettings,
     ApplicationSettingsResponse, CreateStackRequest, CreateStackResult, DeleteStackRequest,
     DeleteStackResult, DescribeStacksRequest, DescribeStacksResult, Permission, Stack,
-    StackAttribute, StorageConnector, StorageConnectorType, UpdateStackRequest, UpdateStackResult,
-    UserSetting,
+    StackAttribute, StorageConnectorType, UpdateStackRequest, UpdateStackResult, UserSetting,
 };
 use crate::handlers::now;
 use crate::handlers::stack_rules::{
@@ -172,10 +171,9 @@ pub fn update_stack(
         stack.description = Some(v);
     }
     if let Some(connectors) = req.storage_connectors {
-        stack.storage_connectors = Some(merge_connectors(
-            stack.storage_connectors.take(),
-            connectors,
-        ));
+        let mut current = stack.storage_connectors.take().unwrap_or_default();
+        upsert_by(&mut current, connectors, |c| c.connector_type);
+        stack.storage_connectors = Some(current);
     }
     if let Some(v) = req.redirect_url {
         stack.redirect_url = Some(v);
@@ -184,11 +182,12 @@ pub fn update_stack(
         stack.feedback_url = Some(v);
     }
     if let Some(settings) = req.user_settings {
-        let current = stack
+        let mut current = stack
             .user_settings
             .take()
             .unwrap_or_else(default_user_settings);
-        stack.user_settings = Some(with_default_lengths(merge_user_settings(current, settings)));
+        upsert_by(&mut current, settings, |s| s.action);
+        stack.user_settings = Some(with_default_lengths(current));
     }
     if let Some(settings) = &req.application_settings {
         stack.application_settings = Some(application_settings(
@@ -271,37 +270,16 @@ fn with_default_lengths(mut settings: Vec<UserSetting>) -> Vec<UserSetting> {
     settings
 }
 
-/// An update names only the actions it changes; the others keep their permission.
-fn merge_user_settings(
-    mut current: Vec<UserSetting>,
-    update: Vec<UserSetting>,
-) -> Vec<UserSetting> {
-    for setting in update {
-        match current.iter_mut().find(|s| s.action == setting.action) {
-            Some(existing) => *existing = setting,
-            None => current.push(setting),
+/// Replaces the entries of `current` whose key the update names and appends new ones:
+/// updates of user settings, connectors and agent settings name only what changes, and
+/// removal is AttributesToDelete's job.
+fn upsert_by<T, K: PartialEq>(current: &mut Vec<T>, update: Vec<T>, key: impl Fn(&T) -> K) {
+    for item in update {
+        match current.iter_mut().find(|c| key(c) == key(&item)) {
+            Some(existing) => *existing = item,
+            None => current.push(item),
         }
     }
-    current
-}
-
-/// An update names the connectors it enables or changes; the others stay (removal is
-/// AttributesToDelete's job).
-fn merge_connectors(
-    current: Option<Vec<StorageConnector>>,
-    update: Vec<StorageConnector>,
-) -> Vec<StorageConnector> {
-    let mut connectors = current.unwrap_or_default();
-    for connector in update {
-        match connectors
-            .iter_mut()
-            .find(|c| c.connector_type == connector.connector_type)
-        {
-            Some(existing) => *existing = connector,
-            None => connectors.push(connector),
-        }
-    }
-    connectors
 }
 
 /// The read-back form; an enabled stack gets a settings bucket of AWS's name form, kept
@@ -368,16 +346,7 @@ fn merge_agent_access(
         }
     };
     if let Some(settings) = update.settings {
-        for setting in settings {
-            match config
-                .settings
-                .iter_mut()
-                .find(|s| s.agent_action == setting.agent_action)
-            {
-                Some(existing) => *existing = setting,
-                None => config.settings.push(setting),
-            }
-        }
+        upsert_by(&mut config.settings, settings, |s| s.agent_action);
     }
     if let Some(v) = update.s3_bucket_arn {
         config.s3_bucket_arn = Some(v);
