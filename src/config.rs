@@ -7,6 +7,9 @@ pub struct Config {
     pub enforce_quotas: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a fleet takes to go STARTING -> RUNNING or STOPPING -> STOPPED, an image
+    /// builder PENDING -> RUNNING, and so on. Zero makes every transition instant.
+    pub transition_delay: std::time::Duration,
 }
 
 impl Default for Config {
@@ -14,6 +17,7 @@ impl Default for Config {
         Config {
             enforce_quotas: false,
             max_body_bytes: 4 * 1024 * 1024,
+            transition_delay: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -21,4 +25,7 @@ impl Default for Config {
 /// AWS's default quotas, applied only with `enforce_quotas`.
 pub mod quotas {
     pub const STACKS_PER_REGION: usize = 10;
+    pub const FLEETS_PER_REGION: usize = 10;
+    pub const IMAGE_BUILDERS_PER_REGION: usize = 10;
+    pub const USERS_PER_POOL: usize = 50;
 }

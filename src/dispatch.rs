@@ -11,7 +11,9 @@ use crate::auth::Tenant;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
-use crate::handlers::{stacks, tagging};
+use crate::handlers::{
+    associations, fleets, image_builders, images, sessions, stacks, tagging, users,
+};
 use crate::state::{lock, RegionState, Store};
 use crate::validation::validate_input;
 
@@ -19,6 +21,13 @@ use crate::validation::validate_input;
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,
     pub config: &'a Config,
+}
+
+impl RequestContext<'_> {
+    /// When a state change begun now completes.
+    pub fn transition_due(&self) -> std::time::Instant {
+        std::time::Instant::now() + self.config.transition_delay
+    }
 }
 
 type Handler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
@@ -50,6 +59,39 @@ handlers! {
     ListTagsForResource => tagging::list_tags_for_resource,
     TagResource => tagging::tag_resource,
     UntagResource => tagging::untag_resource,
+    CreateFleet => fleets::create_fleet,
+    DescribeFleets => fleets::describe_fleets,
+    UpdateFleet => fleets::update_fleet,
+    DeleteFleet => fleets::delete_fleet,
+    StartFleet => fleets::start_fleet,
+    StopFleet => fleets::stop_fleet,
+    AssociateFleet => associations::associate_fleet,
+    DisassociateFleet => associations::disassociate_fleet,
+    ListAssociatedFleets => associations::list_associated_fleets,
+    ListAssociatedStacks => associations::list_associated_stacks,
+    DescribeImages => images::describe_images,
+    DeleteImage => images::delete_image,
+    CreateUpdatedImage => images::create_updated_image,
+    DescribeImagePermissions => images::describe_image_permissions,
+    UpdateImagePermissions => images::update_image_permissions,
+    DeleteImagePermissions => images::delete_image_permissions,
+    CreateImageBuilder => image_builders::create_image_builder,
+    DescribeImageBuilders => image_builders::describe_image_builders,
+    StartImageBuilder => image_builders::start_image_builder,
+    StopImageBuilder => image_builders::stop_image_builder,
+    DeleteImageBuilder => image_builders::delete_image_builder,
+    CreateImageBuilderStreamingURL => image_builders::create_image_builder_streaming_url,
+    CreateUser => users::create_user,
+    DescribeUsers => users::describe_users,
+    DeleteUser => users::delete_user,
+    EnableUser => users::enable_user,
+    DisableUser => users::disable_user,
+    BatchAssociateUserStack => users::batch_associate_user_stack,
+    BatchDisassociateUserStack => users::batch_disassociate_user_stack,
+    DescribeUserStackAssociations => users::describe_user_stack_associations,
+    CreateStreamingURL => sessions::create_streaming_url,
+    DescribeSessions => sessions::describe_sessions,
+    ExpireSession => sessions::expire_session,
 }
 
 pub fn is_implemented(op: Operation) -> bool {
@@ -72,6 +114,7 @@ pub fn dispatch(
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {
         let mut state = lock(&region);
+        state.settle(std::time::Instant::now());
         call(op, ctx, &mut state, input)
     }))
     .unwrap_or_else(|_| {

@@ -28,6 +28,11 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_MAX_BODY_BYTES", default_value_t = Config::default().max_body_bytes)]
     max_body_bytes: usize,
 
+    /// Seconds a fleet, image builder or image takes to finish a state change
+    /// (STARTING -> RUNNING, STOPPING -> STOPPED, PENDING -> RUNNING, ...); 0 = instant.
+    #[arg(long, env = "APPSTREAM_LOCAL_TRANSITION_SECONDS", default_value_t = 1.0, value_parser = parse_seconds)]
+    transition_seconds: f64,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -68,6 +73,7 @@ async fn main() -> std::process::ExitCode {
     let config = Config {
         enforce_quotas: cli.enforce_quotas,
         max_body_bytes: cli.max_body_bytes,
+        transition_delay: Duration::from_secs_f64(cli.transition_seconds),
     };
     let address = format!("{}:{}", cli.host, cli.port);
     let listener = match tokio::net::TcpListener::bind(&address).await {
@@ -92,6 +98,15 @@ async fn main() -> std::process::ExitCode {
     }
     tracing::info!("stopped");
     std::process::ExitCode::SUCCESS
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err("expected a number of seconds from 0 to 86400".into())
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM; axum then stops accepting and drains in-flight requests.

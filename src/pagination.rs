@@ -38,14 +38,14 @@ pub fn decode_token(operation: &str, token: &str) -> Result<String, ApiError> {
     Ok(cursor.after)
 }
 
-/// One page of `items` in key order, starting after `after`, with the token for the next
-/// page when more remain. Cost is O(log n + page), however many items exist.
+/// One page of `items` (key, value) in key order, starting after `after`, with the token
+/// for the next page when more remain. Cost is O(log n + page), however many items exist.
 pub fn page<'a, T>(
     operation: &str,
     items: &'a BTreeMap<String, T>,
     after: Option<&str>,
     page_size: usize,
-) -> (Vec<&'a T>, Option<String>) {
+) -> (Vec<(&'a String, &'a T)>, Option<String>) {
     let start = match after {
         Some(key) => Bound::Excluded(key),
         None => Bound::Unbounded,
@@ -56,7 +56,7 @@ pub fn page<'a, T>(
         (Some((last, _)), Some(_)) => Some(encode_token(operation, last)),
         _ => None,
     };
-    (page.into_iter().map(|(_, v)| v).collect(), next)
+    (page, next)
 }
 
 #[cfg(test)]
@@ -70,7 +70,7 @@ mod tests {
         let mut after: Option<String> = None;
         loop {
             let (page, next) = page("Op", &items, after.as_deref(), 3);
-            seen.extend(page.into_iter().copied());
+            seen.extend(page.into_iter().map(|(_, v)| *v));
             match next {
                 Some(token) => after = Some(decode_token("Op", &token).unwrap()),
                 None => break,

@@ -64,12 +64,14 @@ pub enum ShapeKind {
     Timestamp,
 }
 
-/// The model's patterns, compiled once. fancy-regex because the model uses look-behind
-/// and Unicode classes such as `\p{L}`.
+/// The model's patterns, compiled once and anchored at both ends. fancy-regex because
+/// the model uses look-behind and Unicode classes such as `\p{L}`.
 static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     PATTERNS
         .iter()
-        .map(|p| Regex::new(p).unwrap_or_else(|e| panic!("model pattern {p:?}: {e}")))
+        .map(|p| {
+            Regex::new(&format!("^(?:{p})$")).unwrap_or_else(|e| panic!("model pattern {p:?}: {e}"))
+        })
         .collect()
 });
 
@@ -77,8 +79,9 @@ pub fn pattern_source(index: usize) -> &'static str {
     PATTERNS[index]
 }
 
-/// Whether `value` satisfies pattern `index`. The model's patterns are not implicitly
-/// anchored (Smithy's rule), so this searches; most patterns carry their own `^...$`.
+/// Whether `value` satisfies pattern `index`. The pattern must match the whole value, as
+/// AWS's services apply them: IAM, for one, rejects `my role` against the unanchored
+/// `[\w+=,.@-]+`. Most of the model's patterns carry their own `^...$` anyway.
 pub fn pattern_matches(index: usize, value: &str) -> bool {
     // A pattern that cannot finish (backtrack limit) is treated as a mismatch, never a panic.
     COMPILED[index].is_match(value).unwrap_or(false)

@@ -148,19 +148,17 @@ async fn unknown_operations_and_targets_are_refused_in_aws_form() {
 async fn known_operations_not_yet_built_say_so_by_name() {
     let s = start().await;
     for wire in WIRES {
-        let r = s
-            .call(
-                wire,
-                "CreateFleet",
-                json!({"Name": "f", "InstanceType": "stream.standard.small"}),
-            )
-            .await;
+        let r = s.call(wire, "DescribeDirectoryConfigs", json!({})).await;
         assert_eq!(
             (r.status, r.code()),
             (501, "NotImplementedException"),
             "{wire:?}"
         );
-        assert!(r.message().contains("CreateFleet"), "{}", r.message());
+        assert!(
+            r.message().contains("DescribeDirectoryConfigs"),
+            "{}",
+            r.message()
+        );
     }
 }
 
@@ -241,7 +239,7 @@ async fn health_lists_the_implemented_operations() {
     ] {
         assert!(ops.contains(&op), "{op} missing from {ops:?}");
     }
-    assert!(!ops.contains(&"CreateFleet"));
+    assert!(!ops.contains(&"DescribeDirectoryConfigs"));
 }
 
 #[tokio::test]

@@ -196,9 +196,7 @@ async fn typed_errors_reach_the_sdk() {
     assert_eq!(err.code(), Some("ValidationException"));
 
     let err = c
-        .create_fleet()
-        .name("f")
-        .instance_type("stream.standard.small")
+        .describe_directory_configs()
         .send()
         .await
         .unwrap_err()

@@ -11,7 +11,7 @@ use appstream_local::schema::{ShapeId, ShapeKind};
 use common::{start, TestServer, WIRES};
 use serde_json::{json, Map, Value};
 
-struct Examples(BTreeMap<String, (String, String)>);
+struct Examples(BTreeMap<String, (String, String)>, Map<String, Value>);
 
 impl Examples {
     fn load() -> Examples {
@@ -30,7 +30,11 @@ impl Examples {
                 (k.clone(), (s("valid"), s("invalid")))
             })
             .collect();
-        Examples(map)
+        let prose_required = file["prose_required"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        Examples(map, prose_required)
     }
 
     fn get(&self, shape: ShapeId) -> &(String, String) {
@@ -43,13 +47,17 @@ impl Examples {
     /// The smallest value of `shape` that satisfies every constraint.
     fn valid(&self, shape: ShapeId) -> Value {
         match &shape.shape().kind {
-            ShapeKind::Structure { members, .. } => Value::Object(
-                members
+            ShapeKind::Structure { members, .. } => {
+                let mut object: Map<String, Value> = members
                     .iter()
                     .filter(|m| m.required)
                     .map(|m| (m.name.to_string(), self.valid(m.target)))
-                    .collect(),
-            ),
+                    .collect();
+                if let Some(Value::Object(extra)) = self.1.get(shape.shape().name) {
+                    object.extend(extra.clone());
+                }
+                Value::Object(object)
+            }
             ShapeKind::List { member, min, .. } => {
                 Value::Array(vec![self.valid(*member); min.unwrap_or(0).max(0) as usize])
             }

@@ -1,9 +1,16 @@
 //! One module per resource family; handlers are plain functions of
 //! (context, region state, typed input) -> typed output.
 
+pub mod associations;
+pub mod fleet_rules;
+pub mod fleets;
+pub mod image_builders;
+pub mod images;
+pub mod sessions;
 pub mod stack_rules;
 pub mod stacks;
 pub mod tagging;
+pub mod users;
 
 /// The current time as the epoch seconds both protocols carry (millisecond precision,
 /// as AWS reports).

@@ -22,7 +22,7 @@ use crate::state::RegionState;
 /// document its page size.
 pub const DESCRIBE_STACKS_PAGE_SIZE: usize = 25;
 
-fn not_found(name: &str) -> ApiError {
+pub fn stack_not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("Stack {name} does not exist."))
 }
 
@@ -106,7 +106,7 @@ pub fn describe_stacks(
                     .stacks
                     .get(name)
                     .cloned()
-                    .ok_or_else(|| not_found(name))
+                    .ok_or_else(|| stack_not_found(name))
             })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(DescribeStacksResult {
@@ -121,7 +121,7 @@ pub fn describe_stacks(
         DESCRIBE_STACKS_PAGE_SIZE,
     );
     Ok(DescribeStacksResult {
-        stacks: Some(stacks.into_iter().cloned().collect()),
+        stacks: Some(stacks.into_iter().map(|(_, s)| s.clone()).collect()),
         next_token,
     })
 }
@@ -134,7 +134,7 @@ pub fn update_stack(
     let existing = state
         .stacks
         .get(&req.name)
-        .ok_or_else(|| not_found(&req.name))?;
+        .ok_or_else(|| stack_not_found(&req.name))?;
     if let Some(settings) = &req.user_settings {
         check_user_settings(settings)?;
     }
@@ -228,10 +228,18 @@ pub fn delete_stack(
     state: &mut RegionState,
     req: DeleteStackRequest,
 ) -> Result<DeleteStackResult, ApiError> {
-    let stack = state
-        .stacks
-        .remove(&req.name)
-        .ok_or_else(|| not_found(&req.name))?;
+    if !state.stacks.contains_key(&req.name) {
+        return Err(stack_not_found(&req.name));
+    }
+    if state.fleets_of_stack(&req.name).next().is_some() {
+        return Err(ApiError::in_use(format!(
+            "Cannot delete stack {}. This stack has fleets associated with it. Only stacks with no fleets associated with it can be deleted.",
+            req.name
+        )));
+    }
+    let stack = state.stacks.remove(&req.name).expect("checked above");
+    let name = req.name;
+    state.user_stacks.retain(|(stack, _)| *stack != name);
     if let Some(arn) = &stack.arn {
         state.tags.remove_resource(arn);
     }

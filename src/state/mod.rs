@@ -1,13 +1,16 @@
 //! All emulated state, partitioned by (account, region) so that nothing leaks across.
 
+pub mod lifecycle;
 pub mod tags;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use crate::arn::Arn;
 use crate::auth::Tenant;
-use crate::generated::types::Stack;
+use crate::generated::types::{ImagePermissions, Session, Stack, User};
+use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
 
 #[derive(Default)]
 pub struct Store {
@@ -34,6 +37,20 @@ impl Store {
 pub struct RegionState {
     /// Ordered by name: DescribeStacks pages over this order.
     pub stacks: BTreeMap<String, Stack>,
+    pub fleets: BTreeMap<String, FleetRecord>,
+    pub image_builders: BTreeMap<String, ImageBuilderRecord>,
+    /// This account's own (private) images; public ones come from the catalogue.
+    pub images: BTreeMap<String, ImageRecord>,
+    /// Image name -> account it is shared with -> what that account may do.
+    pub image_permissions: BTreeMap<String, BTreeMap<String, ImagePermissions>>,
+    /// (stack, fleet) pairs.
+    pub fleet_stacks: BTreeSet<(String, String)>,
+    /// User-pool users by user name (case-sensitive, as AWS documents).
+    pub users: BTreeMap<String, User>,
+    /// (stack, user name) pairs of user-pool users.
+    pub user_stacks: BTreeSet<(String, String)>,
+    /// Streaming sessions by id.
+    pub sessions: BTreeMap<String, Session>,
     pub tags: tags::TagStore,
 }
 
@@ -45,8 +62,48 @@ impl RegionState {
         }
         match arn.resource_type.as_str() {
             "stack" => self.stacks.contains_key(&arn.name),
+            "fleet" => self.fleets.contains_key(&arn.name),
+            "image-builder" => self.image_builders.contains_key(&arn.name),
+            "image" => self.images.contains_key(&arn.name),
             _ => false,
         }
+    }
+
+    /// Applies every state change that has come due (fleets started, builders booted or
+    /// deleted, images created). Called before each operation sees the region.
+    pub fn settle(&mut self, now: Instant) {
+        for record in self.fleets.values_mut() {
+            record.settle(now);
+        }
+        for record in self.images.values_mut() {
+            record.settle(now);
+        }
+        let mut gone = Vec::new();
+        for (name, record) in self.image_builders.iter_mut() {
+            if !record.settle(now) {
+                gone.push((name.clone(), record.builder.arn.clone()));
+            }
+        }
+        for (name, arn) in gone {
+            self.image_builders.remove(&name);
+            if let Some(arn) = arn {
+                self.tags.remove_resource(&arn);
+            }
+        }
+    }
+
+    pub fn fleets_of_stack<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = &'a str> {
+        self.fleet_stacks
+            .range((stack.to_string(), String::new())..)
+            .take_while(move |(s, _)| s == stack)
+            .map(|(_, fleet)| fleet.as_str())
+    }
+
+    pub fn stacks_of_fleet<'a>(&'a self, fleet: &'a str) -> impl Iterator<Item = &'a str> {
+        self.fleet_stacks
+            .iter()
+            .filter(move |(_, f)| f == fleet)
+            .map(|(stack, _)| stack.as_str())
     }
 }
 

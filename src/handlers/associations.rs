@@ -1,0 +1,104 @@
+//! AssociateFleet, DisassociateFleet, ListAssociatedFleets, ListAssociatedStacks.
+
+use std::collections::BTreeMap;
+
+use crate::dispatch::RequestContext;
+use crate::error::ApiError;
+use crate::generated::types::{
+    AssociateFleetRequest, AssociateFleetResult, DisassociateFleetRequest, DisassociateFleetResult,
+    ListAssociatedFleetsRequest, ListAssociatedFleetsResult, ListAssociatedStacksRequest,
+    ListAssociatedStacksResult,
+};
+use crate::handlers::fleets::fleet_not_found;
+use crate::handlers::stacks::stack_not_found;
+use crate::pagination::{decode_token, page};
+use crate::state::RegionState;
+
+/// Names per ListAssociated* page; the model has no MaxResults for them.
+const NAMES_PAGE_SIZE: usize = 25;
+
+fn check_both_exist(state: &RegionState, stack: &str, fleet: &str) -> Result<(), ApiError> {
+    if !state.stacks.contains_key(stack) {
+        return Err(stack_not_found(stack));
+    }
+    if !state.fleets.contains_key(fleet) {
+        return Err(fleet_not_found(fleet));
+    }
+    Ok(())
+}
+
+pub fn associate_fleet(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: AssociateFleetRequest,
+) -> Result<AssociateFleetResult, ApiError> {
+    check_both_exist(state, &req.stack_name, &req.fleet_name)?;
+    // Associating an associated pair again changes nothing.
+    state.fleet_stacks.insert((req.stack_name, req.fleet_name));
+    Ok(AssociateFleetResult {})
+}
+
+pub fn disassociate_fleet(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DisassociateFleetRequest,
+) -> Result<DisassociateFleetResult, ApiError> {
+    check_both_exist(state, &req.stack_name, &req.fleet_name)?;
+    let pair = (req.stack_name, req.fleet_name);
+    if !state.fleet_stacks.remove(&pair) {
+        return Err(ApiError::not_found(format!(
+            "Fleet {} is not associated with stack {}.",
+            pair.1, pair.0
+        )));
+    }
+    // Sessions streamed through this pair end with it.
+    state
+        .sessions
+        .retain(|_, s| !(s.stack_name == pair.0 && s.fleet_name == pair.1));
+    Ok(DisassociateFleetResult {})
+}
+
+/// One page of `names`, sorted, as the list operations return them.
+fn names_page<'a>(
+    operation: &str,
+    names: impl Iterator<Item = &'a str>,
+    token: Option<&str>,
+) -> Result<(Vec<String>, Option<String>), ApiError> {
+    let after = token.map(|t| decode_token(operation, t)).transpose()?;
+    let sorted: BTreeMap<String, ()> = names.map(|n| (n.to_string(), ())).collect();
+    let (items, next) = page(operation, &sorted, after.as_deref(), NAMES_PAGE_SIZE);
+    Ok((items.into_iter().map(|(n, _)| n.clone()).collect(), next))
+}
+
+/// The model lists no errors for this operation: an unknown stack has no fleets.
+pub fn list_associated_fleets(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: ListAssociatedFleetsRequest,
+) -> Result<ListAssociatedFleetsResult, ApiError> {
+    let (names, next_token) = names_page(
+        "ListAssociatedFleets",
+        state.fleets_of_stack(&req.stack_name),
+        req.next_token.as_deref(),
+    )?;
+    Ok(ListAssociatedFleetsResult {
+        names: Some(names),
+        next_token,
+    })
+}
+
+pub fn list_associated_stacks(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: ListAssociatedStacksRequest,
+) -> Result<ListAssociatedStacksResult, ApiError> {
+    let (names, next_token) = names_page(
+        "ListAssociatedStacks",
+        state.stacks_of_fleet(&req.fleet_name),
+        req.next_token.as_deref(),
+    )?;
+    Ok(ListAssociatedStacksResult {
+        names: Some(names),
+        next_token,
+    })
+}

@@ -1,0 +1,290 @@
+//! CreateImageBuilder, DescribeImageBuilders, StartImageBuilder, StopImageBuilder,
+//! DeleteImageBuilder, CreateImageBuilderStreamingURL.
+
+use serde_json::json;
+
+use crate::arn::resource_arn;
+use crate::config::quotas;
+use crate::dispatch::RequestContext;
+use crate::error::ApiError;
+use crate::generated::errors::ModeledError;
+use crate::generated::types::{
+    CreateImageBuilderRequest, CreateImageBuilderResult, CreateImageBuilderStreamingURLRequest,
+    CreateImageBuilderStreamingURLResult, DeleteImageBuilderRequest, DeleteImageBuilderResult,
+    DescribeImageBuildersRequest, DescribeImageBuildersResult, ImageBuilder, ImageBuilderState,
+    StartImageBuilderRequest, StartImageBuilderResult, StopImageBuilderRequest,
+    StopImageBuilderResult,
+};
+use crate::handlers::images::resolve_image;
+use crate::handlers::now;
+use crate::handlers::sessions::{streaming_url, validity};
+use crate::pagination::{decode_token, page};
+use crate::state::lifecycle::{ImageBuilderRecord, Transition};
+use crate::state::RegionState;
+
+const DEFAULT_PAGE_SIZE: usize = 25;
+/// Image builder streaming URLs default to an hour (the model's documentation).
+const DEFAULT_VALIDITY: i64 = 3_600;
+
+fn builder_not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("Image builder {name} does not exist."))
+}
+
+fn not_permitted(message: String) -> ApiError {
+    ApiError::modeled(ModeledError::OperationNotPermittedException, message)
+}
+
+fn state_name(builder: &ImageBuilder) -> &'static str {
+    builder.state.map_or("UNKNOWN", ImageBuilderState::as_str)
+}
+
+pub fn create_image_builder(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: CreateImageBuilderRequest,
+) -> Result<CreateImageBuilderResult, ApiError> {
+    if state.image_builders.contains_key(&req.name) {
+        return Err(ApiError::already_exists(format!(
+            "Image builder {} already exists.",
+            req.name
+        )));
+    }
+    if ctx.config.enforce_quotas && state.image_builders.len() >= quotas::IMAGE_BUILDERS_PER_REGION
+    {
+        return Err(ApiError::limit_exceeded(format!(
+            "The maximum number of image builders in this Region ({}) has been reached.",
+            quotas::IMAGE_BUILDERS_PER_REGION
+        )));
+    }
+    let image = resolve_image(
+        ctx,
+        state,
+        req.image_name.as_deref(),
+        req.image_arn.as_deref(),
+    )?;
+    if image.image_builder_supported == Some(false) {
+        return Err(ApiError::modeled(
+            ModeledError::IncompatibleImageException,
+            format!("The image {} does not support image builders.", image.name),
+        ));
+    }
+    let arn = resource_arn(ctx.tenant, "image-builder", &req.name);
+    let builder = ImageBuilder {
+        name: req.name.clone(),
+        arn: Some(arn.clone()),
+        image_arn: image.arn,
+        description: req.description,
+        display_name: req.display_name,
+        vpc_config: req.vpc_config,
+        instance_type: Some(req.instance_type),
+        platform: image.platform,
+        iam_role_arn: req.iam_role_arn,
+        state: Some(ImageBuilderState::Pending),
+        created_time: Some(now()),
+        enable_default_internet_access: Some(req.enable_default_internet_access.unwrap_or(false)),
+        domain_join_info: req.domain_join_info,
+        appstream_agent_version: Some(
+            req.appstream_agent_version
+                .unwrap_or_else(|| "LATEST".into()),
+        ),
+        access_endpoints: req.access_endpoints,
+        root_volume_config: req.root_volume_config,
+        disable_imdsv1: req.disable_imdsv1,
+        agent_access_config: req.agent_access_config,
+        ..Default::default()
+    };
+    state.image_builders.insert(
+        req.name,
+        ImageBuilderRecord {
+            builder: builder.clone(),
+            transition: Some(Transition {
+                to: Some(ImageBuilderState::Running),
+                due: ctx.transition_due(),
+            }),
+        },
+    );
+    if let Some(tags) = req.tags {
+        state.tags.merge(&arn, tags);
+    }
+    Ok(CreateImageBuilderResult {
+        image_builder: Some(builder),
+    })
+}
+
+pub fn describe_image_builders(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeImageBuildersRequest,
+) -> Result<DescribeImageBuildersResult, ApiError> {
+    const OP: &str = "DescribeImageBuilders";
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    if let Some(names) = &req.names {
+        let builders = names
+            .iter()
+            .map(|name| {
+                state
+                    .image_builders
+                    .get(name)
+                    .map(|r| r.builder.clone())
+                    .ok_or_else(|| builder_not_found(name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(DescribeImageBuildersResult {
+            image_builders: Some(builders),
+            next_token: None,
+        });
+    }
+    let size = match req.max_results {
+        Some(n) if n > 0 => n as usize,
+        _ => DEFAULT_PAGE_SIZE,
+    };
+    let (builders, next_token) = page(OP, &state.image_builders, after.as_deref(), size);
+    Ok(DescribeImageBuildersResult {
+        image_builders: Some(
+            builders
+                .into_iter()
+                .map(|(_, r)| r.builder.clone())
+                .collect(),
+        ),
+        next_token,
+    })
+}
+
+pub fn start_image_builder(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: StartImageBuilderRequest,
+) -> Result<StartImageBuilderResult, ApiError> {
+    let due = ctx.transition_due();
+    let record = state
+        .image_builders
+        .get_mut(&req.name)
+        .ok_or_else(|| builder_not_found(&req.name))?;
+    match record.builder.state {
+        Some(ImageBuilderState::Stopped) => {
+            record.builder.state = Some(ImageBuilderState::Pending);
+            if let Some(version) = req.appstream_agent_version {
+                record.builder.appstream_agent_version = Some(version);
+            }
+            record.transition = Some(Transition {
+                to: Some(ImageBuilderState::Running),
+                due,
+            });
+        }
+        // On its way up already.
+        Some(ImageBuilderState::Pending | ImageBuilderState::Running) => {}
+        _ => {
+            return Err(ApiError::modeled(
+                ModeledError::ResourceNotAvailableException,
+                format!(
+                    "Image builder {} is {}; it can be started when STOPPED.",
+                    req.name,
+                    state_name(&record.builder)
+                ),
+            ))
+        }
+    }
+    Ok(StartImageBuilderResult {
+        image_builder: Some(record.builder.clone()),
+    })
+}
+
+pub fn stop_image_builder(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: StopImageBuilderRequest,
+) -> Result<StopImageBuilderResult, ApiError> {
+    let due = ctx.transition_due();
+    let record = state
+        .image_builders
+        .get_mut(&req.name)
+        .ok_or_else(|| builder_not_found(&req.name))?;
+    match record.builder.state {
+        Some(ImageBuilderState::Running) => {
+            record.builder.state = Some(ImageBuilderState::Stopping);
+            record.transition = Some(Transition {
+                to: Some(ImageBuilderState::Stopped),
+                due,
+            });
+        }
+        Some(ImageBuilderState::Stopping | ImageBuilderState::Stopped) => {}
+        _ => {
+            return Err(not_permitted(format!(
+                "Image builder {} is {}; it can be stopped when RUNNING.",
+                req.name,
+                state_name(&record.builder)
+            )))
+        }
+    }
+    Ok(StopImageBuilderResult {
+        image_builder: Some(record.builder.clone()),
+    })
+}
+
+pub fn delete_image_builder(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DeleteImageBuilderRequest,
+) -> Result<DeleteImageBuilderResult, ApiError> {
+    let due = ctx.transition_due();
+    let record = state
+        .image_builders
+        .get_mut(&req.name)
+        .ok_or_else(|| builder_not_found(&req.name))?;
+    match record.builder.state {
+        Some(
+            ImageBuilderState::Running | ImageBuilderState::Stopped | ImageBuilderState::Failed,
+        ) => {
+            record.builder.state = Some(ImageBuilderState::Deleting);
+            record.transition = Some(Transition { to: None, due });
+        }
+        Some(ImageBuilderState::Deleting) => {}
+        _ => {
+            return Err(not_permitted(format!(
+                "Image builder {} is {}; it can be deleted when RUNNING, STOPPED or FAILED.",
+                req.name,
+                state_name(&record.builder)
+            )))
+        }
+    }
+    Ok(DeleteImageBuilderResult {
+        image_builder: Some(record.builder.clone()),
+    })
+}
+
+pub fn create_image_builder_streaming_url(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: CreateImageBuilderStreamingURLRequest,
+) -> Result<CreateImageBuilderStreamingURLResult, ApiError> {
+    let validity = validity(req.validity, DEFAULT_VALIDITY)?;
+    let record = state
+        .image_builders
+        .get(&req.name)
+        .ok_or_else(|| builder_not_found(&req.name))?;
+    if record.builder.state != Some(ImageBuilderState::Running) {
+        return Err(not_permitted(format!(
+            "Image builder {} is {}; streaming URLs need a RUNNING image builder.",
+            req.name,
+            state_name(&record.builder)
+        )));
+    }
+    let expires = now() + validity as f64;
+    let url = streaming_url(
+        ctx,
+        json!({
+            "type": "ADMIN",
+            "expires": expires as i64,
+            "awsAccountId": ctx.tenant.account,
+            "imageBuilderRef": format!("image-builder/{}", req.name),
+        }),
+    );
+    Ok(CreateImageBuilderStreamingURLResult {
+        streaming_url: Some(url),
+        expires: Some(expires),
+    })
+}

@@ -1,0 +1,406 @@
+//! Images: a built-in catalogue of AWS's public base images, this account's private
+//! images, DescribeImages, DeleteImage, CreateUpdatedImage and image permissions.
+
+use std::collections::BTreeMap;
+
+use crate::arn::{resource_arn, Arn};
+use crate::auth::Tenant;
+use crate::dispatch::RequestContext;
+use crate::error::ApiError;
+use crate::generated::errors::ModeledError;
+use crate::generated::types::{
+    CreateUpdatedImageRequest, CreateUpdatedImageResult, DeleteImagePermissionsRequest,
+    DeleteImagePermissionsResult, DeleteImageRequest, DeleteImageResult,
+    DescribeImagePermissionsRequest, DescribeImagePermissionsResult, DescribeImagesRequest,
+    DescribeImagesResult, Image, ImageState, ImageType, PlatformType, SharedImagePermissions,
+    UpdateImagePermissionsRequest, UpdateImagePermissionsResult, VisibilityType,
+};
+use crate::handlers::now;
+use crate::pagination::{decode_token, page};
+use crate::state::lifecycle::{ImageRecord, Transition};
+use crate::state::RegionState;
+
+/// DescribeImages pages at most 25 images (the model's MaxResults bound).
+const IMAGES_PAGE_SIZE: usize = 25;
+/// DescribeImagePermissions pages at most 500 entries (the model's MaxResults bound).
+const PERMISSIONS_PAGE_SIZE: usize = 500;
+
+struct PublicImage {
+    name: &'static str,
+    platform: PlatformType,
+    description: &'static str,
+    /// Release date as epoch seconds.
+    released: f64,
+}
+
+/// A handful of AWS's public base images, present in every region.
+const CATALOGUE: &[PublicImage] = &[
+    PublicImage {
+        name: "AppStream-WinServer2016-10-08-2025",
+        platform: PlatformType::WindowsServer2016,
+        description: "Windows Server 2016 base image",
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-WinServer2019-10-08-2025",
+        platform: PlatformType::WindowsServer2019,
+        description: "Windows Server 2019 base image",
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image",
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-WinServer2025-10-08-2025",
+        platform: PlatformType::WindowsServer2025,
+        description: "Windows Server 2025 base image",
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-Graphics-G4dn-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image for Graphics G4dn instances",
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-AmazonLinux2-09-19-2025",
+        platform: PlatformType::AmazonLinux2,
+        description: "Amazon Linux 2 base image",
+        released: 1_758_240_000.0,
+    },
+    PublicImage {
+        name: "AppStream-RockyLinux8-09-19-2025",
+        platform: PlatformType::RockyLinux8,
+        description: "Rocky Linux 8 base image",
+        released: 1_758_240_000.0,
+    },
+    PublicImage {
+        name: "AppStream-RHEL8-09-19-2025",
+        platform: PlatformType::Rhel8,
+        description: "Red Hat Enterprise Linux 8 base image",
+        released: 1_758_240_000.0,
+    },
+    PublicImage {
+        name: "AppStream-UbuntuPro2404-09-19-2025",
+        platform: PlatformType::UbuntuPro2404,
+        description: "Ubuntu Pro 24.04 LTS base image",
+        released: 1_758_240_000.0,
+    },
+];
+
+/// Public images have no account in their ARN.
+pub fn public_image_arn(region: &str, name: &str) -> String {
+    format!("arn:aws:appstream:{region}::image/{name}")
+}
+
+fn public_image(tenant: &Tenant, entry: &PublicImage) -> Image {
+    Image {
+        name: entry.name.to_string(),
+        arn: Some(public_image_arn(&tenant.region, entry.name)),
+        display_name: Some(entry.name.to_string()),
+        state: Some(ImageState::Available),
+        visibility: Some(VisibilityType::Public),
+        image_builder_supported: Some(true),
+        platform: Some(entry.platform),
+        description: Some(entry.description.to_string()),
+        created_time: Some(entry.released),
+        public_base_image_released_date: Some(entry.released),
+        image_type: Some(ImageType::Native),
+        ..Default::default()
+    }
+}
+
+fn find_public(tenant: &Tenant, name: &str) -> Option<Image> {
+    CATALOGUE
+        .iter()
+        .find(|e| e.name == name)
+        .map(|e| public_image(tenant, e))
+}
+
+fn image_not_found(what: &str) -> ApiError {
+    ApiError::not_found(format!("The image {what} does not exist."))
+}
+
+/// The image a fleet or image builder names, by name or ARN (exactly one of them); it
+/// must be available.
+pub fn resolve_image(
+    ctx: &RequestContext,
+    state: &RegionState,
+    name: Option<&str>,
+    arn: Option<&str>,
+) -> Result<Image, ApiError> {
+    let image = match (name, arn) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_combination(
+                "Specify either ImageName or ImageArn, not both.",
+            ))
+        }
+        (None, None) => {
+            return Err(ApiError::invalid_combination(
+                "Either ImageName or ImageArn is required.",
+            ))
+        }
+        (Some(name), None) => lookup_by_name(ctx.tenant, state, name),
+        (None, Some(arn)) => lookup_by_arn(ctx.tenant, state, arn),
+    }
+    .ok_or_else(|| image_not_found(name.or(arn).unwrap_or_default()))?;
+    if image.state != Some(ImageState::Available) {
+        return Err(ApiError::modeled(
+            ModeledError::ResourceNotAvailableException,
+            format!("The image {} is not available yet.", image.name),
+        ));
+    }
+    Ok(image)
+}
+
+fn lookup_by_name(tenant: &Tenant, state: &RegionState, name: &str) -> Option<Image> {
+    state
+        .images
+        .get(name)
+        .map(|r| r.image.clone())
+        .or_else(|| find_public(tenant, name))
+}
+
+fn lookup_by_arn(tenant: &Tenant, state: &RegionState, arn: &str) -> Option<Image> {
+    let parsed = Arn::parse(arn).filter(|a| a.resource_type == "image")?;
+    if parsed.region != tenant.region {
+        return None;
+    }
+    if parsed.account.is_empty() {
+        find_public(tenant, &parsed.name)
+    } else if parsed.account == tenant.account {
+        state.images.get(&parsed.name).map(|r| r.image.clone())
+    } else {
+        None
+    }
+}
+
+pub fn describe_images(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeImagesRequest,
+) -> Result<DescribeImagesResult, ApiError> {
+    const OP: &str = "DescribeImages";
+    if req.names.is_some() && req.arns.is_some() {
+        return Err(ApiError::invalid_combination(
+            "Specify either Names or Arns, not both.",
+        ));
+    }
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    let tenant = ctx.tenant;
+    let mut visible: BTreeMap<String, Image> = BTreeMap::new();
+    if let Some(names) = &req.names {
+        for name in names {
+            let image = lookup_by_name(tenant, state, name).ok_or_else(|| image_not_found(name))?;
+            visible.insert(image.name.clone(), image);
+        }
+    } else if let Some(arns) = &req.arns {
+        for arn in arns {
+            let image = lookup_by_arn(tenant, state, arn).ok_or_else(|| image_not_found(arn))?;
+            visible.insert(image.name.clone(), image);
+        }
+    } else {
+        for entry in CATALOGUE {
+            visible.insert(entry.name.to_string(), public_image(tenant, entry));
+        }
+        for (name, record) in &state.images {
+            visible.insert(name.clone(), record.image.clone());
+        }
+    }
+    if let Some(wanted) = req.r#type {
+        visible.retain(|_, image| image.visibility == Some(wanted));
+    }
+    let size = match req.max_results {
+        Some(n) if n > 0 => n as usize,
+        _ => IMAGES_PAGE_SIZE,
+    };
+    let (images, next_token) = page(OP, &visible, after.as_deref(), size);
+    Ok(DescribeImagesResult {
+        images: Some(images.into_iter().map(|(_, i)| i.clone()).collect()),
+        next_token,
+    })
+}
+
+/// A private image of this account, or why not.
+fn private_image<'a>(
+    state: &'a RegionState,
+    tenant: &Tenant,
+    name: &str,
+) -> Result<&'a ImageRecord, ApiError> {
+    match state.images.get(name) {
+        Some(record) => Ok(record),
+        None if find_public(tenant, name).is_some() => Err(ApiError::modeled(
+            ModeledError::OperationNotPermittedException,
+            format!("The image {name} is a public image owned by AWS."),
+        )),
+        None => Err(image_not_found(name)),
+    }
+}
+
+pub fn delete_image(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DeleteImageRequest,
+) -> Result<DeleteImageResult, ApiError> {
+    let record = private_image(state, ctx.tenant, &req.name)?;
+    let in_use = state
+        .fleets
+        .values()
+        .any(|f| f.fleet.image_name.as_deref() == Some(req.name.as_str()))
+        || state
+            .image_builders
+            .values()
+            .any(|b| b.builder.image_arn == record.image.arn);
+    if in_use {
+        return Err(ApiError::in_use(format!(
+            "The image {} is in use by a fleet or image builder.",
+            req.name
+        )));
+    }
+    let mut image = record.image.clone();
+    image.state = Some(ImageState::Deleting);
+    state.images.remove(&req.name);
+    state.image_permissions.remove(&req.name);
+    if let Some(arn) = &image.arn {
+        state.tags.remove_resource(arn);
+    }
+    Ok(DeleteImageResult { image: Some(image) })
+}
+
+pub fn create_updated_image(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: CreateUpdatedImageRequest,
+) -> Result<CreateUpdatedImageResult, ApiError> {
+    let existing = lookup_by_name(ctx.tenant, state, &req.existing_image_name)
+        .ok_or_else(|| image_not_found(&req.existing_image_name))?;
+    if req.dry_run == Some(true) {
+        return Ok(CreateUpdatedImageResult {
+            image: Some(existing),
+            can_update_image: Some(true),
+        });
+    }
+    if lookup_by_name(ctx.tenant, state, &req.new_image_name).is_some() {
+        return Err(ApiError::already_exists(format!(
+            "The image {} already exists.",
+            req.new_image_name
+        )));
+    }
+    let arn = resource_arn(ctx.tenant, "image", &req.new_image_name);
+    let image = Image {
+        name: req.new_image_name.clone(),
+        arn: Some(arn.clone()),
+        base_image_arn: existing.arn.clone(),
+        display_name: req.new_image_display_name,
+        description: req.new_image_description,
+        state: Some(ImageState::Pending),
+        visibility: Some(VisibilityType::Private),
+        image_builder_supported: Some(true),
+        platform: existing.platform,
+        created_time: Some(now()),
+        public_base_image_released_date: existing.public_base_image_released_date,
+        image_type: Some(ImageType::Custom),
+        ..Default::default()
+    };
+    state.images.insert(
+        req.new_image_name,
+        ImageRecord {
+            image: image.clone(),
+            transition: Some(Transition {
+                to: ImageState::Available,
+                due: ctx.transition_due(),
+            }),
+        },
+    );
+    if let Some(tags) = req.new_image_tags {
+        state.tags.merge(&arn, tags);
+    }
+    Ok(CreateUpdatedImageResult {
+        image: Some(image),
+        can_update_image: Some(true),
+    })
+}
+
+pub fn update_image_permissions(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: UpdateImagePermissionsRequest,
+) -> Result<UpdateImagePermissionsResult, ApiError> {
+    private_image(state, ctx.tenant, &req.name)?;
+    if req.shared_account_id == ctx.tenant.account {
+        return Err(ApiError::invalid_combination(
+            "An image cannot be shared with the account that owns it.",
+        ));
+    }
+    state
+        .image_permissions
+        .entry(req.name)
+        .or_default()
+        .insert(req.shared_account_id, req.image_permissions);
+    Ok(UpdateImagePermissionsResult {})
+}
+
+pub fn describe_image_permissions(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeImagePermissionsRequest,
+) -> Result<DescribeImagePermissionsResult, ApiError> {
+    const OP: &str = "DescribeImagePermissions";
+    private_image(state, ctx.tenant, &req.name)?;
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    let mut shares = state
+        .image_permissions
+        .get(&req.name)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(wanted) = &req.shared_aws_account_ids {
+        shares.retain(|account, _| wanted.contains(account));
+    }
+    let size = match req.max_results {
+        Some(n) if n > 0 => n as usize,
+        _ => PERMISSIONS_PAGE_SIZE,
+    };
+    let (entries, next_token) = page(OP, &shares, after.as_deref(), size);
+    let list = entries
+        .into_iter()
+        .map(|(account, perms)| SharedImagePermissions {
+            shared_account_id: account.clone(),
+            image_permissions: perms.clone(),
+        })
+        .collect();
+    Ok(DescribeImagePermissionsResult {
+        name: Some(req.name),
+        shared_image_permissions_list: Some(list),
+        next_token,
+    })
+}
+
+pub fn delete_image_permissions(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DeleteImagePermissionsRequest,
+) -> Result<DeleteImagePermissionsResult, ApiError> {
+    private_image(state, ctx.tenant, &req.name)?;
+    let removed = state
+        .image_permissions
+        .get_mut(&req.name)
+        .and_then(|shares| shares.remove(&req.shared_account_id));
+    if removed.is_none() {
+        return Err(ApiError::not_found(format!(
+            "The image {} is not shared with account {}.",
+            req.name, req.shared_account_id
+        )));
+    }
+    Ok(DeleteImagePermissionsResult {})
+}

@@ -1,0 +1,188 @@
+//! Streaming: CreateStreamingURL and the sessions its URLs stand for (DescribeSessions,
+//! ExpireSession). Image builders' streaming URLs share the URL form.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use crate::dispatch::RequestContext;
+use crate::error::ApiError;
+use crate::generated::errors::ModeledError;
+use crate::generated::types::{
+    AuthenticationType, CreateStreamingURLRequest, CreateStreamingURLResult,
+    DescribeSessionsRequest, DescribeSessionsResult, ExpireSessionRequest, ExpireSessionResult,
+    FleetState, Session, SessionConnectionState, SessionState,
+};
+use crate::handlers::fleets::fleet_not_found;
+use crate::handlers::now;
+use crate::handlers::stacks::stack_not_found;
+use crate::pagination::{decode_token, page};
+use crate::state::RegionState;
+use crate::validation::{check_range, Violations};
+
+/// Validity bounds of a streaming URL in seconds (the model's documentation).
+const MAX_VALIDITY: i64 = 604_800;
+const DEFAULT_VALIDITY: i64 = 60;
+/// DescribeSessions: default 20 per page, at most 50.
+const DEFAULT_SESSIONS_LIMIT: i32 = 20;
+const MAX_SESSIONS_LIMIT: i32 = 50;
+
+/// `Validity`, checked against 1..=604800 and defaulted.
+pub fn validity(given: Option<i64>, default: i64) -> Result<i64, ApiError> {
+    let mut v = Violations::default();
+    if let Some(n) = given {
+        check_range(
+            n,
+            Some(1),
+            Some(MAX_VALIDITY),
+            "validity",
+            &Value::from(n),
+            &mut v,
+        );
+    }
+    v.into_result()?;
+    Ok(given.unwrap_or(default))
+}
+
+/// A URL of AWS's form: the AppStream sign-in endpoint of the region with opaque,
+/// base64url-encoded parameters and a signature.
+pub fn streaming_url(ctx: &RequestContext, parameters: Value) -> String {
+    let encoded = URL_SAFE_NO_PAD.encode(parameters.to_string());
+    let signature = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "https://appstream2.{}.aws.amazon.com/authenticate?parameters={encoded}&signature={signature}",
+        ctx.tenant.region
+    )
+}
+
+pub fn create_streaming_url(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: CreateStreamingURLRequest,
+) -> Result<CreateStreamingURLResult, ApiError> {
+    let validity = validity(req.validity, DEFAULT_VALIDITY)?;
+    if !state.stacks.contains_key(&req.stack_name) {
+        return Err(stack_not_found(&req.stack_name));
+    }
+    let fleet = &state
+        .fleets
+        .get(&req.fleet_name)
+        .ok_or_else(|| fleet_not_found(&req.fleet_name))?
+        .fleet;
+    if !state
+        .fleet_stacks
+        .contains(&(req.stack_name.clone(), req.fleet_name.clone()))
+    {
+        return Err(ApiError::invalid_combination(format!(
+            "Fleet {} is not associated with stack {}.",
+            req.fleet_name, req.stack_name
+        )));
+    }
+    if fleet.state != FleetState::Running {
+        return Err(ApiError::modeled(
+            ModeledError::ResourceNotAvailableException,
+            format!(
+                "Fleet {} is {}; streaming URLs need a RUNNING fleet.",
+                req.fleet_name,
+                fleet.state.as_str()
+            ),
+        ));
+    }
+    let started = now();
+    let expires = started + validity as f64;
+    let max_duration = fleet.max_user_duration_in_seconds.unwrap_or(57_600);
+    let session = Session {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: req.user_id.clone(),
+        stack_name: req.stack_name.clone(),
+        fleet_name: req.fleet_name.clone(),
+        state: SessionState::Pending,
+        connection_state: Some(SessionConnectionState::NotConnected),
+        start_time: Some(started),
+        max_expiration_time: Some(started + f64::from(max_duration)),
+        authentication_type: Some(AuthenticationType::Api),
+        network_access_configuration: None,
+        instance_id: None,
+        instance_drain_status: None,
+    };
+    let url = streaming_url(
+        ctx,
+        json!({
+            "type": "END_USER",
+            "expires": expires as i64,
+            "awsAccountId": ctx.tenant.account,
+            "userId": req.user_id,
+            "catalogSource": format!("stack/{}", req.stack_name),
+            "fleetRef": format!("fleet/{}", req.fleet_name),
+            "applicationId": req.application_id.unwrap_or_default(),
+            "userContext": req.session_context.unwrap_or_default(),
+            "maxUserDurationInSecs": max_duration,
+            "sessionId": session.id,
+        }),
+    );
+    state.sessions.insert(session.id.clone(), session);
+    Ok(CreateStreamingURLResult {
+        streaming_url: Some(url),
+        expires: Some(expires),
+    })
+}
+
+pub fn describe_sessions(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeSessionsRequest,
+) -> Result<DescribeSessionsResult, ApiError> {
+    const OP: &str = "DescribeSessions";
+    let mut v = Violations::default();
+    if let Some(limit) = req.limit {
+        check_range(
+            limit.into(),
+            Some(1),
+            Some(MAX_SESSIONS_LIMIT.into()),
+            "limit",
+            &Value::from(limit),
+            &mut v,
+        );
+    }
+    v.into_result()?;
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    // Documented: without AuthenticationType, sessions of streaming-URL (API) users.
+    let authentication_type = req.authentication_type.unwrap_or(AuthenticationType::Api);
+    let matching: BTreeMap<String, &Session> = state
+        .sessions
+        .iter()
+        .filter(|(_, s)| {
+            s.stack_name == req.stack_name
+                && s.fleet_name == req.fleet_name
+                && s.authentication_type == Some(authentication_type)
+                && req.user_id.as_ref().is_none_or(|u| *u == s.user_id)
+                && req
+                    .instance_id
+                    .as_ref()
+                    .is_none_or(|i| Some(i) == s.instance_id.as_ref())
+        })
+        .map(|(id, s)| (id.clone(), s))
+        .collect();
+    let limit = req.limit.unwrap_or(DEFAULT_SESSIONS_LIMIT) as usize;
+    let (sessions, next_token) = page(OP, &matching, after.as_deref(), limit);
+    Ok(DescribeSessionsResult {
+        sessions: Some(sessions.into_iter().map(|(_, s)| (*s).clone()).collect()),
+        next_token,
+    })
+}
+
+/// The model lists no errors: expiring an unknown or ended session succeeds.
+pub fn expire_session(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: ExpireSessionRequest,
+) -> Result<ExpireSessionResult, ApiError> {
+    state.sessions.remove(&req.session_id);
+    Ok(ExpireSessionResult {})
+}

@@ -1,0 +1,314 @@
+//! User-pool users and their stack associations: CreateUser, DescribeUsers, DeleteUser,
+//! EnableUser, DisableUser, BatchAssociateUserStack, BatchDisassociateUserStack,
+//! DescribeUserStackAssociations.
+
+use std::collections::BTreeMap;
+
+use crate::arn::resource_arn;
+use crate::config::quotas;
+use crate::dispatch::RequestContext;
+use crate::error::ApiError;
+use crate::generated::errors::ModeledError;
+use crate::generated::types::{
+    AuthenticationType, BatchAssociateUserStackRequest, BatchAssociateUserStackResult,
+    BatchDisassociateUserStackRequest, BatchDisassociateUserStackResult, CreateUserRequest,
+    CreateUserResult, DeleteUserRequest, DeleteUserResult, DescribeUserStackAssociationsRequest,
+    DescribeUserStackAssociationsResult, DescribeUsersRequest, DescribeUsersResult,
+    DisableUserRequest, DisableUserResult, EnableUserRequest, EnableUserResult, MessageAction,
+    User, UserStackAssociation, UserStackAssociationError, UserStackAssociationErrorCode,
+};
+use crate::handlers::now;
+use crate::pagination::{decode_token, page};
+use crate::state::RegionState;
+
+/// Page size when MaxResults is absent.
+const DEFAULT_PAGE_SIZE: usize = 25;
+
+/// The status the model documents for a user who has not yet signed in.
+const NEW_USER_STATUS: &str = "UNCONFIRMED";
+
+fn page_size(max_results: Option<i32>) -> usize {
+    match max_results {
+        Some(n) if n > 0 => n as usize,
+        _ => DEFAULT_PAGE_SIZE,
+    }
+}
+
+/// Only user-pool users can be managed through the API.
+fn require_userpool(authentication_type: AuthenticationType) -> Result<(), ApiError> {
+    if authentication_type == AuthenticationType::Userpool {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            "InvalidParameterValueException",
+            400,
+            format!(
+                "Cannot manage a user with '{}' authentication type; only USERPOOL users can be.",
+                authentication_type.as_str()
+            ),
+        ))
+    }
+}
+
+fn user_not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("User {name} does not exist in the user pool."))
+}
+
+pub fn create_user(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: CreateUserRequest,
+) -> Result<CreateUserResult, ApiError> {
+    require_userpool(req.authentication_type)?;
+    if req.message_action == Some(MessageAction::Resend) {
+        if req.first_name.is_some() || req.last_name.is_some() {
+            return Err(ApiError::invalid_combination(
+                "Do not specify FirstName or LastName with MessageAction RESEND.",
+            ));
+        }
+        // Resending the welcome email changes nothing here.
+        return match state.users.contains_key(&req.user_name) {
+            true => Ok(CreateUserResult {}),
+            false => Err(user_not_found(&req.user_name)),
+        };
+    }
+    if state.users.contains_key(&req.user_name) {
+        return Err(ApiError::already_exists(format!(
+            "User {} already exists in the user pool.",
+            req.user_name
+        )));
+    }
+    if ctx.config.enforce_quotas && state.users.len() >= quotas::USERS_PER_POOL {
+        return Err(ApiError::limit_exceeded(format!(
+            "The user pool already has the maximum of {} users.",
+            quotas::USERS_PER_POOL
+        )));
+    }
+    let user = User {
+        arn: Some(resource_arn(ctx.tenant, "user/userpool", &req.user_name)),
+        user_name: Some(req.user_name.clone()),
+        enabled: Some(true),
+        status: Some(NEW_USER_STATUS.into()),
+        first_name: req.first_name,
+        last_name: req.last_name,
+        created_time: Some(now()),
+        authentication_type: AuthenticationType::Userpool,
+    };
+    state.users.insert(req.user_name, user);
+    Ok(CreateUserResult {})
+}
+
+pub fn describe_users(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeUsersRequest,
+) -> Result<DescribeUsersResult, ApiError> {
+    const OP: &str = "DescribeUsers";
+    require_userpool(req.authentication_type)?;
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    let (users, next_token) = page(
+        OP,
+        &state.users,
+        after.as_deref(),
+        page_size(req.max_results),
+    );
+    Ok(DescribeUsersResult {
+        users: Some(users.into_iter().map(|(_, u)| u.clone()).collect()),
+        next_token,
+    })
+}
+
+pub fn delete_user(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DeleteUserRequest,
+) -> Result<DeleteUserResult, ApiError> {
+    require_userpool(req.authentication_type)?;
+    state
+        .users
+        .remove(&req.user_name)
+        .ok_or_else(|| user_not_found(&req.user_name))?;
+    state.user_stacks.retain(|(_, user)| *user != req.user_name);
+    Ok(DeleteUserResult {})
+}
+
+fn set_enabled(
+    state: &mut RegionState,
+    user_name: &str,
+    authentication_type: AuthenticationType,
+    enabled: bool,
+) -> Result<(), ApiError> {
+    require_userpool(authentication_type)?;
+    let user = state
+        .users
+        .get_mut(user_name)
+        .ok_or_else(|| user_not_found(user_name))?;
+    user.enabled = Some(enabled);
+    Ok(())
+}
+
+pub fn enable_user(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: EnableUserRequest,
+) -> Result<EnableUserResult, ApiError> {
+    set_enabled(state, &req.user_name, req.authentication_type, true)?;
+    Ok(EnableUserResult {})
+}
+
+pub fn disable_user(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DisableUserRequest,
+) -> Result<DisableUserResult, ApiError> {
+    set_enabled(state, &req.user_name, req.authentication_type, false)?;
+    Ok(DisableUserResult {})
+}
+
+/// Why one entry of a batch cannot be applied, if it cannot.
+fn entry_error(
+    state: &RegionState,
+    entry: &UserStackAssociation,
+) -> Option<UserStackAssociationError> {
+    let (code, message) = if !state.stacks.contains_key(&entry.stack_name) {
+        (
+            UserStackAssociationErrorCode::StackNotFound,
+            format!("Stack {} does not exist.", entry.stack_name),
+        )
+    } else if entry.authentication_type != AuthenticationType::Userpool
+        || !state.users.contains_key(&entry.user_name)
+    {
+        (
+            UserStackAssociationErrorCode::UserNameNotFound,
+            format!("User {} does not exist in the user pool.", entry.user_name),
+        )
+    } else {
+        return None;
+    };
+    Some(UserStackAssociationError {
+        user_stack_association: Some(entry.clone()),
+        error_code: Some(code),
+        error_message: Some(message),
+    })
+}
+
+pub fn batch_associate_user_stack(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: BatchAssociateUserStackRequest,
+) -> Result<BatchAssociateUserStackResult, ApiError> {
+    // Documented: user-pool users cannot be assigned to stacks whose fleets join a domain.
+    for entry in &req.user_stack_associations {
+        let domain_joined = state.fleets_of_stack(&entry.stack_name).any(|fleet| {
+            state
+                .fleets
+                .get(fleet)
+                .is_some_and(|r| r.fleet.domain_join_info.is_some())
+        });
+        if domain_joined {
+            return Err(ApiError::modeled(
+                ModeledError::OperationNotPermittedException,
+                format!(
+                    "Users in a user pool cannot be assigned to stack {}: its fleet is joined to an Active Directory domain.",
+                    entry.stack_name
+                ),
+            ));
+        }
+    }
+    let mut errors = Vec::new();
+    for entry in req.user_stack_associations {
+        match entry_error(state, &entry) {
+            Some(error) => errors.push(error),
+            None => {
+                state
+                    .user_stacks
+                    .insert((entry.stack_name, entry.user_name));
+            }
+        }
+    }
+    Ok(BatchAssociateUserStackResult {
+        errors: Some(errors),
+    })
+}
+
+pub fn batch_disassociate_user_stack(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: BatchDisassociateUserStackRequest,
+) -> Result<BatchDisassociateUserStackResult, ApiError> {
+    let mut errors = Vec::new();
+    for entry in req.user_stack_associations {
+        match entry_error(state, &entry) {
+            Some(error) => errors.push(error),
+            None => {
+                state
+                    .user_stacks
+                    .remove(&(entry.stack_name, entry.user_name));
+            }
+        }
+    }
+    Ok(BatchDisassociateUserStackResult {
+        errors: Some(errors),
+    })
+}
+
+pub fn describe_user_stack_associations(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DescribeUserStackAssociationsRequest,
+) -> Result<DescribeUserStackAssociationsResult, ApiError> {
+    const OP: &str = "DescribeUserStackAssociations";
+    if req.stack_name.is_none() && req.user_name.is_none() {
+        return Err(ApiError::invalid_combination(
+            "Specify StackName, UserName with AuthenticationType, or both.",
+        ));
+    }
+    if req.user_name.is_some() && req.authentication_type.is_none() {
+        return Err(ApiError::invalid_combination(
+            "AuthenticationType is required with UserName.",
+        ));
+    }
+    if req
+        .authentication_type
+        .is_some_and(|t| t != AuthenticationType::Userpool)
+    {
+        return Ok(DescribeUserStackAssociationsResult {
+            user_stack_associations: Some(Vec::new()),
+            next_token: None,
+        });
+    }
+    let after = req
+        .next_token
+        .as_deref()
+        .map(|t| decode_token(OP, t))
+        .transpose()?;
+    // Keyed "stack/user" so pages follow one stable order.
+    let matching: BTreeMap<String, UserStackAssociation> = state
+        .user_stacks
+        .iter()
+        .filter(|(stack, user)| {
+            req.stack_name.as_ref().is_none_or(|s| s == stack)
+                && req.user_name.as_ref().is_none_or(|u| u == user)
+        })
+        .map(|(stack, user)| {
+            (
+                format!("{stack}/{user}"),
+                UserStackAssociation {
+                    stack_name: stack.clone(),
+                    user_name: user.clone(),
+                    authentication_type: AuthenticationType::Userpool,
+                    send_email_notification: None,
+                },
+            )
+        })
+        .collect();
+    let (items, next_token) = page(OP, &matching, after.as_deref(), page_size(req.max_results));
+    Ok(DescribeUserStackAssociationsResult {
+        user_stack_associations: Some(items.into_iter().map(|(_, a)| a.clone()).collect()),
+        next_token,
+    })
+}
