@@ -237,3 +237,189 @@ async fn paging_with_the_sdk_collects_every_stack() {
     let expected: Vec<String> = (0..40).map(|i| format!("p{i:02}")).collect();
     assert_eq!(names, expected);
 }
+
+/// Sleeps a thousandth of what it is asked: the model's waiters poll every 30 s or more.
+#[derive(Debug)]
+struct FastSleep;
+
+impl aws_sdk_appstream::config::AsyncSleep for FastSleep {
+    fn sleep(&self, duration: std::time::Duration) -> aws_sdk_appstream::config::Sleep {
+        aws_sdk_appstream::config::Sleep::new(tokio::time::sleep(duration / 1000))
+    }
+}
+
+#[tokio::test]
+async fn the_sdk_fleet_waiters_see_started_and_stopped() {
+    use aws_sdk_appstream::client::Waiters;
+    use aws_sdk_appstream::types::{ComputeCapacity, FleetState};
+    use std::time::Duration;
+
+    let s = common::start_with(appstream_local::Config {
+        transition_delay: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let config = s.sdk().config().to_builder().sleep_impl(FastSleep).build();
+    let c = aws_sdk_appstream::Client::from_conf(config);
+    let fleet = c
+        .create_fleet()
+        .name("waited")
+        .image_name("AppStream-WinServer2019-10-08-2025")
+        .instance_type("stream.standard.small")
+        .compute_capacity(ComputeCapacity::builder().desired_instances(1).build())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fleet.fleet().unwrap().state(), Some(&FleetState::Stopped));
+
+    c.start_fleet().name("waited").send().await.unwrap();
+    let started = c
+        .wait_until_fleet_started()
+        .names("waited")
+        .wait(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let output = started.as_result().unwrap();
+    assert_eq!(output.fleets()[0].state(), Some(&FleetState::Running));
+
+    c.stop_fleet().name("waited").send().await.unwrap();
+    let stopped = c
+        .wait_until_fleet_stopped()
+        .names("waited")
+        .wait(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        stopped.as_result().unwrap().fleets()[0].state(),
+        Some(&FleetState::Stopped)
+    );
+
+    // The FleetStarted waiter fails fast on a fleet that is stopping, as the model says.
+    c.start_fleet().name("waited").send().await.unwrap();
+    c.wait_until_fleet_started()
+        .names("waited")
+        .wait(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    c.stop_fleet().name("waited").send().await.unwrap();
+    let failed = c
+        .wait_until_fleet_started()
+        .names("waited")
+        .wait(Duration::from_secs(3600))
+        .await;
+    assert!(
+        failed.is_err(),
+        "FleetStarted must fail on STOPPING: {failed:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_sdk_drives_users_associations_and_streaming_urls() {
+    use aws_sdk_appstream::operation::create_streaming_url::CreateStreamingURLError;
+    use aws_sdk_appstream::operation::delete_stack::DeleteStackError;
+    use aws_sdk_appstream::types::{
+        AuthenticationType, ComputeCapacity, UserStackAssociation, UserStackAssociationErrorCode,
+    };
+
+    let s = common::start_with(appstream_local::Config {
+        transition_delay: std::time::Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let c = s.sdk();
+    c.create_stack().name("st").send().await.unwrap();
+    c.create_fleet()
+        .name("fl")
+        .image_name("AppStream-AmazonLinux2-09-19-2025")
+        .instance_type("stream.standard.small")
+        .compute_capacity(ComputeCapacity::builder().desired_instances(1).build())
+        .send()
+        .await
+        .unwrap();
+    c.associate_fleet()
+        .stack_name("st")
+        .fleet_name("fl")
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .create_streaming_url()
+        .stack_name("st")
+        .fleet_name("fl")
+        .user_id("u1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err.into_service_error(),
+        CreateStreamingURLError::ResourceNotAvailableException(_)
+    ));
+    c.start_fleet().name("fl").send().await.unwrap();
+    let url = c
+        .create_streaming_url()
+        .stack_name("st")
+        .fleet_name("fl")
+        .user_id("u1")
+        .validity(300)
+        .send()
+        .await
+        .unwrap();
+    assert!(url
+        .streaming_url()
+        .unwrap()
+        .starts_with("https://appstream2.us-east-1.aws.amazon.com/authenticate?"));
+    let expires = url.expires().unwrap().secs();
+    assert!((expires - chrono::Utc::now().timestamp() - 300).abs() < 5);
+
+    c.create_user()
+        .user_name("u@example.com")
+        .authentication_type(AuthenticationType::Userpool)
+        .send()
+        .await
+        .unwrap();
+    let batch = c
+        .batch_associate_user_stack()
+        .user_stack_associations(
+            UserStackAssociation::builder()
+                .stack_name("st")
+                .user_name("u@example.com")
+                .authentication_type(AuthenticationType::Userpool)
+                .build(),
+        )
+        .user_stack_associations(
+            UserStackAssociation::builder()
+                .stack_name("st")
+                .user_name("nobody@example.com")
+                .authentication_type(AuthenticationType::Userpool)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.errors().len(), 1);
+    assert_eq!(
+        batch.errors()[0].error_code(),
+        Some(&UserStackAssociationErrorCode::UserNameNotFound)
+    );
+
+    let err = c
+        .delete_stack()
+        .name("st")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        matches!(err, DeleteStackError::ResourceInUseException(_)),
+        "{err:?}"
+    );
+    let sessions = c
+        .describe_sessions()
+        .stack_name("st")
+        .fleet_name("fl")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sessions.sessions().len(), 1);
+    assert_eq!(sessions.sessions()[0].user_id(), Some("u1"));
+}
