@@ -59,4 +59,36 @@ assert names == sorted(names) and len(names) == 31, names
 
 client.delete_stack(Name="boto3-stack")
 expect_error("ResourceNotFoundException", client.delete_stack, Name="boto3-stack")
+
+# The fleet flow, with the model's waiters polling every second.
+fast = {"Delay": 1, "MaxAttempts": 30}
+client.create_stack(Name="flow-stack")
+fleet = client.create_fleet(
+    Name="boto3-fleet",
+    ImageName="AppStream-WinServer2022-10-08-2025",
+    InstanceType="stream.standard.small",
+    ComputeCapacity={"DesiredInstances": 1},
+)["Fleet"]
+assert fleet["State"] == "STOPPED", fleet["State"]
+client.associate_fleet(FleetName="boto3-fleet", StackName="flow-stack")
+client.start_fleet(Name="boto3-fleet")
+client.get_waiter("fleet_started").wait(Names=["boto3-fleet"], WaiterConfig=fast)
+client.create_user(UserName="user@example.com", AuthenticationType="USERPOOL")
+batch = client.batch_associate_user_stack(
+    UserStackAssociations=[
+        {"StackName": "flow-stack", "UserName": "user@example.com", "AuthenticationType": "USERPOOL"},
+        {"StackName": "flow-stack", "UserName": "nobody@example.com", "AuthenticationType": "USERPOOL"},
+    ]
+)
+assert [e["ErrorCode"] for e in batch["errors"]] == ["USER_NAME_NOT_FOUND"], batch
+url = client.create_streaming_url(StackName="flow-stack", FleetName="boto3-fleet", UserId="user1")
+assert url["StreamingURL"].startswith("https://appstream2.eu-west-1.aws.amazon.com/authenticate?"), url
+sessions = client.describe_sessions(StackName="flow-stack", FleetName="boto3-fleet")["Sessions"]
+assert [s["UserId"] for s in sessions] == ["user1"], sessions
+expect_error("ResourceInUseException", client.delete_stack, Name="flow-stack")
+client.disassociate_fleet(FleetName="boto3-fleet", StackName="flow-stack")
+client.stop_fleet(Name="boto3-fleet")
+client.get_waiter("fleet_stopped").wait(Names=["boto3-fleet"], WaiterConfig=fast)
+client.delete_fleet(Name="boto3-fleet")
+client.delete_stack(Name="flow-stack")
 print("boto3 smoke: ok", boto3.__version__, file=sys.stderr)

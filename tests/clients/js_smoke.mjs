@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import {
   AppStreamClient, CreateStackCommand, DescribeStacksCommand, UpdateStackCommand,
   TagResourceCommand, UntagResourceCommand, ListTagsForResourceCommand, DeleteStackCommand,
+  CreateFleetCommand, StartFleetCommand, StopFleetCommand, DeleteFleetCommand, AssociateFleetCommand,
+  DisassociateFleetCommand, CreateStreamingURLCommand, waitUntilFleetStarted, waitUntilFleetStopped,
 } from "@aws-sdk/client-appstream";
 
 const client = new AppStreamClient({
@@ -35,4 +37,25 @@ await expectError("ValidationException", new CreateStackCommand({ Name: "js stac
 await expectError("ResourceNotFoundException", new DescribeStacksCommand({ Names: ["missing"] }));
 await client.send(new DeleteStackCommand({ Name: "js-stack" }));
 await expectError("ResourceNotFoundException", new DeleteStackCommand({ Name: "js-stack" }));
+// The fleet flow, with the model's waiters polling every second.
+const waiter = { client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 };
+await client.send(new CreateStackCommand({ Name: "js-flow" }));
+const { Fleet } = await client.send(new CreateFleetCommand({
+  Name: "js-fleet", ImageName: "AppStream-AmazonLinux2-09-19-2025", InstanceType: "stream.standard.small",
+  ComputeCapacity: { DesiredInstances: 1 },
+}));
+assert.equal(Fleet.State, "STOPPED");
+assert.ok(Fleet.CreatedTime instanceof Date);
+await client.send(new AssociateFleetCommand({ StackName: "js-flow", FleetName: "js-fleet" }));
+await client.send(new StartFleetCommand({ Name: "js-fleet" }));
+assert.equal((await waitUntilFleetStarted(waiter, { Names: ["js-fleet"] })).state, "SUCCESS");
+const url = await client.send(new CreateStreamingURLCommand({ StackName: "js-flow", FleetName: "js-fleet", UserId: "u1" }));
+assert.ok(url.StreamingURL.startsWith("https://appstream2.ap-southeast-2.aws.amazon.com/authenticate?"));
+assert.ok(url.Expires instanceof Date);
+await expectError("ResourceInUseException", new DeleteStackCommand({ Name: "js-flow" }));
+await client.send(new DisassociateFleetCommand({ StackName: "js-flow", FleetName: "js-fleet" }));
+await client.send(new StopFleetCommand({ Name: "js-fleet" }));
+assert.equal((await waitUntilFleetStopped(waiter, { Names: ["js-fleet"] })).state, "SUCCESS");
+await client.send(new DeleteFleetCommand({ Name: "js-fleet" }));
+await client.send(new DeleteStackCommand({ Name: "js-flow" }));
 console.error("js smoke: ok");
