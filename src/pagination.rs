@@ -38,6 +38,9 @@ pub fn decode_token(operation: &str, token: &str) -> Result<String, ApiError> {
     Ok(cursor.after)
 }
 
+/// A page of (key, value) entries and the token for the next one, if any.
+pub type Page<'a, T> = (Vec<(&'a String, &'a T)>, Option<String>);
+
 /// One page of `items` (key, value) in key order, starting after `after`, with the token
 /// for the next page when more remain. Cost is O(log n + page), however many items exist.
 pub fn page<'a, T>(
@@ -45,7 +48,7 @@ pub fn page<'a, T>(
     items: &'a BTreeMap<String, T>,
     after: Option<&str>,
     page_size: usize,
-) -> (Vec<(&'a String, &'a T)>, Option<String>) {
+) -> Page<'a, T> {
     let start = match after {
         Some(key) => Bound::Excluded(key),
         None => Bound::Unbounded,
@@ -57,6 +60,49 @@ pub fn page<'a, T>(
         _ => None,
     };
     (page, next)
+}
+
+/// `page`, resuming from a client's NextToken (None on the first call).
+pub fn page_from_token<'a, T>(
+    operation: &str,
+    items: &'a BTreeMap<String, T>,
+    next_token: Option<&str>,
+    page_size: usize,
+) -> Result<Page<'a, T>, ApiError> {
+    let after = next_token
+        .map(|token| decode_token(operation, token))
+        .transpose()?;
+    Ok(page(operation, items, after.as_deref(), page_size))
+}
+
+/// The Describe* shape shared by stacks, fleets and image builders: with `names`, those
+/// items in the order asked for, in one response, any unknown name being not found;
+/// without, one page of all of them.
+pub fn describe<T, O>(
+    operation: &str,
+    items: &BTreeMap<String, T>,
+    names: Option<&[String]>,
+    next_token: Option<&str>,
+    page_size: usize,
+    view: impl Fn(&T) -> O,
+    not_found: impl Fn(&str) -> ApiError,
+) -> Result<(Vec<O>, Option<String>), ApiError> {
+    // A token is checked even when names make it moot, so a bad one is never ignored.
+    let after = next_token
+        .map(|token| decode_token(operation, token))
+        .transpose()?;
+    if let Some(names) = names {
+        let found = names
+            .iter()
+            .map(|name| items.get(name).map(&view).ok_or_else(|| not_found(name)))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((found, None));
+    }
+    let (entries, next) = page(operation, items, after.as_deref(), page_size);
+    Ok((
+        entries.into_iter().map(|(_, item)| view(item)).collect(),
+        next,
+    ))
 }
 
 #[cfg(test)]

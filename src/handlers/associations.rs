@@ -11,7 +11,7 @@ use crate::generated::types::{
 };
 use crate::handlers::fleets::fleet_not_found;
 use crate::handlers::stacks::stack_not_found;
-use crate::pagination::{decode_token, page};
+use crate::pagination::page_from_token;
 use crate::state::RegionState;
 
 /// Names per ListAssociated* page; the model has no MaxResults for them.
@@ -64,9 +64,8 @@ fn names_page<'a>(
     names: impl Iterator<Item = &'a str>,
     token: Option<&str>,
 ) -> Result<(Vec<String>, Option<String>), ApiError> {
-    let after = token.map(|t| decode_token(operation, t)).transpose()?;
     let sorted: BTreeMap<String, ()> = names.map(|n| (n.to_string(), ())).collect();
-    let (items, next) = page(operation, &sorted, after.as_deref(), NAMES_PAGE_SIZE);
+    let (items, next) = page_from_token(operation, &sorted, token, NAMES_PAGE_SIZE)?;
     Ok((items.into_iter().map(|(n, _)| n.clone()).collect(), next))
 }
 

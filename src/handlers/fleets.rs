@@ -16,7 +16,7 @@ use crate::handlers::fleet_rules::{
 };
 use crate::handlers::images::resolve_image;
 use crate::handlers::now;
-use crate::pagination::{decode_token, page};
+use crate::pagination::describe;
 use crate::state::lifecycle::{FleetRecord, Transition};
 use crate::state::RegionState;
 use crate::validation::Violations;
@@ -147,36 +147,17 @@ pub fn describe_fleets(
     state: &mut RegionState,
     req: DescribeFleetsRequest,
 ) -> Result<DescribeFleetsResult, ApiError> {
-    const OP: &str = "DescribeFleets";
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
-    if let Some(names) = &req.names {
-        let fleets = names
-            .iter()
-            .map(|name| {
-                state
-                    .fleets
-                    .get(name)
-                    .map(|r| r.fleet.clone())
-                    .ok_or_else(|| fleet_not_found(name))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(DescribeFleetsResult {
-            fleets: Some(fleets),
-            next_token: None,
-        });
-    }
-    let (fleets, next_token) = page(
-        OP,
+    let (fleets, next_token) = describe(
+        "DescribeFleets",
         &state.fleets,
-        after.as_deref(),
+        req.names.as_deref(),
+        req.next_token.as_deref(),
         DESCRIBE_FLEETS_PAGE_SIZE,
-    );
+        |record| record.fleet.clone(),
+        fleet_not_found,
+    )?;
     Ok(DescribeFleetsResult {
-        fleets: Some(fleets.into_iter().map(|(_, r)| r.fleet.clone()).collect()),
+        fleets: Some(fleets),
         next_token,
     })
 }

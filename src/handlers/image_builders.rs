@@ -18,7 +18,7 @@ use crate::generated::types::{
 use crate::handlers::images::resolve_image;
 use crate::handlers::now;
 use crate::handlers::sessions::{streaming_url, validity};
-use crate::pagination::{decode_token, page};
+use crate::pagination::describe;
 use crate::state::lifecycle::{ImageBuilderRecord, Transition};
 use crate::state::RegionState;
 
@@ -116,40 +116,21 @@ pub fn describe_image_builders(
     state: &mut RegionState,
     req: DescribeImageBuildersRequest,
 ) -> Result<DescribeImageBuildersResult, ApiError> {
-    const OP: &str = "DescribeImageBuilders";
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
-    if let Some(names) = &req.names {
-        let builders = names
-            .iter()
-            .map(|name| {
-                state
-                    .image_builders
-                    .get(name)
-                    .map(|r| r.builder.clone())
-                    .ok_or_else(|| builder_not_found(name))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(DescribeImageBuildersResult {
-            image_builders: Some(builders),
-            next_token: None,
-        });
-    }
     let size = match req.max_results {
         Some(n) if n > 0 => n as usize,
         _ => DEFAULT_PAGE_SIZE,
     };
-    let (builders, next_token) = page(OP, &state.image_builders, after.as_deref(), size);
+    let (builders, next_token) = describe(
+        "DescribeImageBuilders",
+        &state.image_builders,
+        req.names.as_deref(),
+        req.next_token.as_deref(),
+        size,
+        |record| record.builder.clone(),
+        builder_not_found,
+    )?;
     Ok(DescribeImageBuildersResult {
-        image_builders: Some(
-            builders
-                .into_iter()
-                .map(|(_, r)| r.builder.clone())
-                .collect(),
-        ),
+        image_builders: Some(builders),
         next_token,
     })
 }

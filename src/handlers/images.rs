@@ -16,7 +16,7 @@ use crate::generated::types::{
     UpdateImagePermissionsRequest, UpdateImagePermissionsResult, VisibilityType,
 };
 use crate::handlers::now;
-use crate::pagination::{decode_token, page};
+use crate::pagination::page_from_token;
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
 
@@ -189,11 +189,6 @@ pub fn describe_images(
             "Specify either Names or Arns, not both.",
         ));
     }
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
     let tenant = ctx.tenant;
     let mut visible: BTreeMap<String, Image> = BTreeMap::new();
     if let Some(names) = &req.names {
@@ -221,7 +216,7 @@ pub fn describe_images(
         Some(n) if n > 0 => n as usize,
         _ => IMAGES_PAGE_SIZE,
     };
-    let (images, next_token) = page(OP, &visible, after.as_deref(), size);
+    let (images, next_token) = page_from_token(OP, &visible, req.next_token.as_deref(), size)?;
     Ok(DescribeImagesResult {
         images: Some(images.into_iter().map(|(_, i)| i.clone()).collect()),
         next_token,
@@ -354,11 +349,6 @@ pub fn describe_image_permissions(
 ) -> Result<DescribeImagePermissionsResult, ApiError> {
     const OP: &str = "DescribeImagePermissions";
     private_image(state, ctx.tenant, &req.name)?;
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
     let mut shares = state
         .image_permissions
         .get(&req.name)
@@ -371,7 +361,7 @@ pub fn describe_image_permissions(
         Some(n) if n > 0 => n as usize,
         _ => PERMISSIONS_PAGE_SIZE,
     };
-    let (entries, next_token) = page(OP, &shares, after.as_deref(), size);
+    let (entries, next_token) = page_from_token(OP, &shares, req.next_token.as_deref(), size)?;
     let list = entries
         .into_iter()
         .map(|(account, perms)| SharedImagePermissions {

@@ -18,7 +18,7 @@ use crate::generated::types::{
 use crate::handlers::fleets::fleet_not_found;
 use crate::handlers::now;
 use crate::handlers::stacks::stack_not_found;
-use crate::pagination::{decode_token, page};
+use crate::pagination::page_from_token;
 use crate::state::RegionState;
 use crate::validation::{check_range, Violations};
 
@@ -147,11 +147,6 @@ pub fn describe_sessions(
         );
     }
     v.into_result()?;
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
     // Documented: without AuthenticationType, sessions of streaming-URL (API) users.
     let authentication_type = req.authentication_type.unwrap_or(AuthenticationType::Api);
     let matching: BTreeMap<String, &Session> = state
@@ -170,7 +165,7 @@ pub fn describe_sessions(
         .map(|(id, s)| (id.clone(), s))
         .collect();
     let limit = req.limit.unwrap_or(DEFAULT_SESSIONS_LIMIT) as usize;
-    let (sessions, next_token) = page(OP, &matching, after.as_deref(), limit);
+    let (sessions, next_token) = page_from_token(OP, &matching, req.next_token.as_deref(), limit)?;
     Ok(DescribeSessionsResult {
         sessions: Some(sessions.into_iter().map(|(_, s)| (*s).clone()).collect()),
         next_token,

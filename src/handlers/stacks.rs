@@ -15,7 +15,7 @@ use crate::handlers::stack_rules::{
     check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
     MAX_CLIPBOARD_LENGTH,
 };
-use crate::pagination::{decode_token, page};
+use crate::pagination::describe;
 use crate::state::RegionState;
 
 /// Stacks per DescribeStacks page. The model has no MaxResults for it; AWS does not
@@ -91,37 +91,17 @@ pub fn describe_stacks(
     state: &mut RegionState,
     req: DescribeStacksRequest,
 ) -> Result<DescribeStacksResult, ApiError> {
-    const OP: &str = "DescribeStacks";
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
-    if let Some(names) = &req.names {
-        // Named stacks come back in one response, in the order asked for.
-        let stacks = names
-            .iter()
-            .map(|name| {
-                state
-                    .stacks
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| stack_not_found(name))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(DescribeStacksResult {
-            stacks: Some(stacks),
-            next_token: None,
-        });
-    }
-    let (stacks, next_token) = page(
-        OP,
+    let (stacks, next_token) = describe(
+        "DescribeStacks",
         &state.stacks,
-        after.as_deref(),
+        req.names.as_deref(),
+        req.next_token.as_deref(),
         DESCRIBE_STACKS_PAGE_SIZE,
-    );
+        Stack::clone,
+        stack_not_found,
+    )?;
     Ok(DescribeStacksResult {
-        stacks: Some(stacks.into_iter().map(|(_, s)| s.clone()).collect()),
+        stacks: Some(stacks),
         next_token,
     })
 }

@@ -18,7 +18,7 @@ use crate::generated::types::{
     User, UserStackAssociation, UserStackAssociationError, UserStackAssociationErrorCode,
 };
 use crate::handlers::now;
-use crate::pagination::{decode_token, page};
+use crate::pagination::page_from_token;
 use crate::state::RegionState;
 
 /// Page size when MaxResults is absent.
@@ -105,17 +105,12 @@ pub fn describe_users(
 ) -> Result<DescribeUsersResult, ApiError> {
     const OP: &str = "DescribeUsers";
     require_userpool(req.authentication_type)?;
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
-    let (users, next_token) = page(
+    let (users, next_token) = page_from_token(
         OP,
         &state.users,
-        after.as_deref(),
+        req.next_token.as_deref(),
         page_size(req.max_results),
-    );
+    )?;
     Ok(DescribeUsersResult {
         users: Some(users.into_iter().map(|(_, u)| u.clone()).collect()),
         next_token,
@@ -281,11 +276,6 @@ pub fn describe_user_stack_associations(
             next_token: None,
         });
     }
-    let after = req
-        .next_token
-        .as_deref()
-        .map(|t| decode_token(OP, t))
-        .transpose()?;
     // Keyed "stack/user" so pages follow one stable order.
     let matching: BTreeMap<String, UserStackAssociation> = state
         .user_stacks
@@ -306,7 +296,12 @@ pub fn describe_user_stack_associations(
             )
         })
         .collect();
-    let (items, next_token) = page(OP, &matching, after.as_deref(), page_size(req.max_results));
+    let (items, next_token) = page_from_token(
+        OP,
+        &matching,
+        req.next_token.as_deref(),
+        page_size(req.max_results),
+    )?;
     Ok(DescribeUserStackAssociationsResult {
         user_stack_associations: Some(items.into_iter().map(|(_, a)| a.clone()).collect()),
         next_token,
