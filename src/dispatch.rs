@@ -14,6 +14,7 @@ use crate::generated::operations::Operation;
 use crate::handlers::{
     associations, fleets, image_builders, images, sessions, stacks, tagging, users,
 };
+use crate::protocol::Protocol;
 use crate::state::{lock, RegionState, Store};
 use crate::validation::validate_input;
 
@@ -42,9 +43,10 @@ macro_rules! handlers {
             ctx: &RequestContext,
             state: &mut RegionState,
             input: Value,
-        ) -> Result<Value, ApiError> {
+            protocol: Protocol,
+        ) -> Result<Vec<u8>, ApiError> {
             match op {
-                $(Operation::$op => invoke(ctx, state, input, $handler),)*
+                $(Operation::$op => invoke(op, ctx, state, input, protocol, $handler),)*
                 _ => Err(ApiError::not_implemented(op.name())),
             }
         }
@@ -98,14 +100,16 @@ pub fn is_implemented(op: Operation) -> bool {
     IMPLEMENTED.contains(&op)
 }
 
-/// Runs one decoded request to its output value. The input is validated in full before
-/// any state is touched, and the region's lock is held for the whole operation.
+/// Runs one decoded request to its encoded output. The input is validated in full before
+/// any state is touched, and the region's lock is held for the whole operation. The
+/// protocol only writes the output; handlers never see it.
 pub fn dispatch(
     op: Operation,
     ctx: &RequestContext,
     store: &Store,
     input: Value,
-) -> Result<Value, ApiError> {
+    protocol: Protocol,
+) -> Result<Vec<u8>, ApiError> {
     if !is_implemented(op) {
         return Err(ApiError::not_implemented(op.name()));
     }
@@ -115,7 +119,7 @@ pub fn dispatch(
     catch_unwind(AssertUnwindSafe(|| {
         let mut state = lock(&region);
         state.settle(std::time::Instant::now());
-        call(op, ctx, &mut state, input)
+        call(op, ctx, &mut state, input, protocol)
     }))
     .unwrap_or_else(|_| {
         Err(ApiError::internal(format!(
@@ -126,14 +130,15 @@ pub fn dispatch(
 }
 
 fn invoke<I: DeserializeOwned, O: Serialize>(
+    op: Operation,
     ctx: &RequestContext,
     state: &mut RegionState,
     input: Value,
+    protocol: Protocol,
     handler: Handler<I, O>,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     let input: I = serde_json::from_value(input)
         .map_err(|e| ApiError::serialization(format!("The request could not be read: {e}")))?;
     let output = handler(ctx, state, input)?;
-    serde_json::to_value(output)
-        .map_err(|e| ApiError::internal(format!("The response could not be written: {e}")))
+    protocol.encode_output(op.output(), &output)
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -27,7 +27,6 @@ struct AppState {
 }
 
 pub fn router(config: Config) -> Router {
-    crate::schema::compile_all_patterns();
     let state = AppState {
         store: Arc::new(Store::default()),
         config: Arc::new(config),
@@ -136,30 +135,29 @@ async fn api(
             tenant: &tenant,
             config: &app.config,
         };
-        dispatch(op, &ctx, &app.store, input).map(|output| (op, output))
+        dispatch(op, &ctx, &app.store, input, protocol)
     }
     .await;
 
-    let response = match &result {
-        Ok((op, output)) => protocol.output_response(op.output(), output, &request_id),
-        Err(error) => protocol.error_response(error, &request_id),
+    let (response, error_code) = match result {
+        Ok(body) => (protocol.output_response(body, &request_id), ""),
+        Err(error) => {
+            if error.status >= 500 {
+                tracing::error!(request_id = %request_id, "{}", error.message);
+            }
+            (protocol.error_response(&error, &request_id), error.code)
+        }
     };
-    let status = response.status();
     tracing::info!(
         operation = %name_for_log,
         protocol = protocol.label(),
         account = %tenant.account,
         region = %tenant.region,
-        status = status.as_u16(),
-        error = result.as_ref().err().map(|e| e.code).unwrap_or(""),
+        status = response.status().as_u16(),
+        error = error_code,
         latency_us = started.elapsed().as_micros() as u64,
         request_id = %request_id,
         "request"
     );
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
-        if let Err(e) = &result {
-            tracing::error!(request_id = %request_id, "{}", e.message);
-        }
-    }
     response.into_response()
 }

@@ -6,6 +6,7 @@ pub mod json;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -40,11 +41,27 @@ impl Protocol {
         }
     }
 
-    pub fn output_response(self, output: ShapeId, value: &Value, request_id: &str) -> Response {
-        let body = match self {
-            Protocol::AwsJson11 => json::encode(value),
-            Protocol::RpcV2Cbor => cbor::encode_output(output, value),
+    /// Writes an operation's output. JSON is written straight from the typed value; CBOR
+    /// goes through the value tree, where the output shape says which numbers are
+    /// timestamps to tag.
+    pub fn encode_output<T: Serialize>(
+        self,
+        shape: ShapeId,
+        output: &T,
+    ) -> Result<Vec<u8>, ApiError> {
+        let failed = |e: serde_json::Error| {
+            ApiError::internal(format!("The response could not be written: {e}"))
         };
+        match self {
+            Protocol::AwsJson11 => serde_json::to_vec(output).map_err(failed),
+            Protocol::RpcV2Cbor => {
+                let value = serde_json::to_value(output).map_err(failed)?;
+                Ok(cbor::encode_output(shape, &value))
+            }
+        }
+    }
+
+    pub fn output_response(self, body: Vec<u8>, request_id: &str) -> Response {
         self.response(StatusCode::OK, body, request_id, None)
     }
 
