@@ -10,6 +10,11 @@ pub struct Config {
     /// How long a fleet takes to go STARTING -> RUNNING or STOPPING -> STOPPED, an image
     /// builder PENDING -> RUNNING, and so on. Zero makes every transition instant.
     pub transition_delay: std::time::Duration,
+    /// A connection that has not sent a whole request head within this time is closed
+    /// (this also ends idle keep-alive connections).
+    pub header_timeout: std::time::Duration,
+    /// A request whose body has not arrived within this time gets HTTP 408.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -18,6 +23,8 @@ impl Default for Config {
             enforce_quotas: false,
             max_body_bytes: 4 * 1024 * 1024,
             transition_delay: std::time::Duration::from_secs(1),
+            header_timeout: std::time::Duration::from_secs(60),
+            body_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

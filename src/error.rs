@@ -74,6 +74,14 @@ impl ApiError {
         )
     }
 
+    pub fn body_timeout(after: std::time::Duration) -> Self {
+        ApiError::new(
+            "RequestTimeoutException",
+            408,
+            format!("The request body did not arrive within {after:?}."),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError::new("InternalFailure", 500, message)
     }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod generated;
 pub mod handlers;
 pub mod healthcheck;
+pub mod listener;
 pub mod pagination;
 pub mod protocol;
 pub mod schema;
@@ -17,6 +18,7 @@ pub mod state;
 pub mod validation;
 
 pub use config::Config;
+pub use listener::serve;
 
 /// The whole service as an axum router; tests serve it in-process on port 0.
 pub fn app(config: Config) -> axum::Router {

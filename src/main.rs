@@ -33,6 +33,15 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_TRANSITION_SECONDS", default_value_t = 1.0, value_parser = parse_seconds)]
     transition_seconds: f64,
 
+    /// Seconds a client may take to send a request's headers; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "APPSTREAM_LOCAL_HEADER_TIMEOUT_SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
+    header_timeout_seconds: f64,
+
+    /// Seconds a client may take to send a request's body (HTTP 408 after that).
+    #[arg(long, env = "APPSTREAM_LOCAL_BODY_TIMEOUT_SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
+    body_timeout_seconds: f64,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -74,6 +83,8 @@ async fn main() -> std::process::ExitCode {
         enforce_quotas: cli.enforce_quotas,
         max_body_bytes: cli.max_body_bytes,
         transition_delay: Duration::from_secs_f64(cli.transition_seconds),
+        header_timeout: Duration::from_secs_f64(cli.header_timeout_seconds),
+        body_timeout: Duration::from_secs_f64(cli.body_timeout_seconds),
     };
     let address = format!("{}:{}", cli.host, cli.port);
     let listener = match tokio::net::TcpListener::bind(&address).await {
@@ -88,14 +99,9 @@ async fn main() -> std::process::ExitCode {
         "appstream-local {} listening on http://{bound}",
         env!("CARGO_PKG_VERSION")
     );
+    let header_timeout = config.header_timeout;
     let app = appstream_local::app(config);
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        tracing::error!("server error: {e}");
-        return std::process::ExitCode::FAILURE;
-    }
+    appstream_local::serve(listener, app, header_timeout, shutdown_signal()).await;
     tracing::info!("stopped");
     std::process::ExitCode::SUCCESS
 }

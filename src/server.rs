@@ -127,9 +127,11 @@ async fn api(
             ApiError::unknown_operation(status, format!("{name} is not an operation of {SERVICE}."))
         })?;
         let limit = app.config.max_body_bytes;
-        let bytes = axum::body::to_bytes(body, limit)
-            .await
-            .map_err(|_| ApiError::too_large(limit))?;
+        let bytes =
+            tokio::time::timeout(app.config.body_timeout, axum::body::to_bytes(body, limit))
+                .await
+                .map_err(|_| ApiError::body_timeout(app.config.body_timeout))?
+                .map_err(|_| ApiError::too_large(limit))?;
         let input = protocol.decode(&bytes)?;
         let ctx = RequestContext {
             tenant: &tenant,

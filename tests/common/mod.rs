@@ -20,11 +20,13 @@ pub async fn start() -> TestServer {
 pub async fn start_with(config: Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, appstream_local::app(config))
-            .await
-            .unwrap();
-    });
+    let header_timeout = config.header_timeout;
+    tokio::spawn(appstream_local::serve(
+        listener,
+        appstream_local::app(config),
+        header_timeout,
+        std::future::pending(),
+    ));
     TestServer {
         addr,
         url: format!("http://{addr}"),

@@ -1,0 +1,102 @@
+//! Clients that misbehave at the connection level cannot starve the others.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::start_with;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn config() -> appstream_local::Config {
+    appstream_local::Config {
+        header_timeout: Duration::from_millis(300),
+        body_timeout: Duration::from_millis(300),
+        ..Default::default()
+    }
+}
+
+/// Reads until the server closes the connection; what it sent, and how long that took.
+async fn until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(limit, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("the server kept a stalled connection open for {limit:?}"),
+        }
+    }
+    (
+        String::from_utf8_lossy(&received).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn half_sent_headers_are_dropped_while_others_are_served() {
+    let s = start_with(config()).await;
+    let mut stalled = Vec::new();
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(s.addr).await.unwrap();
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Tar")
+            .await
+            .unwrap();
+        stalled.push(stream);
+    }
+    // Meanwhile, well-behaved clients are answered at once.
+    let started = Instant::now();
+    for i in 0..20 {
+        let r = s
+            .json("CreateStack", json!({"Name": format!("ok{i}")}))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+    for stream in &mut stalled {
+        let (_, took) = until_closed(stream, Duration::from_secs(5)).await;
+        assert!(took < Duration::from_secs(3), "closed only after {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_gets_408() {
+    let s = start_with(config()).await;
+    let mut stream = TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: PhotonAdminProxyService.CreateStack\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 100\r\n\r\n{\"Name\":")
+        .await
+        .unwrap();
+    let mut response = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut response))
+        .await
+        .expect("no answer to a stalled body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&response[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("RequestTimeoutException"), "{text}");
+    // Nothing was stored.
+    assert_eq!(
+        s.json("DescribeStacks", json!({})).await.body,
+        json!({"Stacks": []})
+    );
+}
+
+#[tokio::test]
+async fn garbage_instead_of_http_closes_only_that_connection() {
+    let s = start_with(config()).await;
+    let mut stream = TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(&[0u8, 159, 146, 150, 13, 10, 13, 10])
+        .await
+        .unwrap();
+    let (reply, _) = until_closed(&mut stream, Duration::from_secs(5)).await;
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 400"),
+        "{reply}"
+    );
+    assert_eq!(s.json("DescribeStacks", json!({})).await.status, 200);
+}
