@@ -16,7 +16,11 @@ use serde_json::{json, Map, Value};
 
 /// Valid examples of the model's patterned string shapes.
 fn pattern_examples() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/shape_examples.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/shape_examples.json"
+    ))
+    .unwrap();
     let file: Value = serde_json::from_str(&text).unwrap();
     file["examples"]
         .as_object()
@@ -43,7 +47,9 @@ fn value_of(shape: ShapeId, examples: &BTreeMap<String, String>) -> BoxedStrateg
                 })
                 .collect();
             parts
-                .prop_map(|fields| Value::Object(fields.into_iter().flatten().collect::<Map<_, _>>()))
+                .prop_map(|fields| {
+                    Value::Object(fields.into_iter().flatten().collect::<Map<_, _>>())
+                })
                 .boxed()
         }
         ShapeKind::List { member, min, max } => {
@@ -53,19 +59,40 @@ fn value_of(shape: ShapeId, examples: &BTreeMap<String, String>) -> BoxedStrateg
                 .prop_map(Value::Array)
                 .boxed()
         }
-        ShapeKind::Map { key, value, min, max } => {
+        ShapeKind::Map {
+            key,
+            value,
+            min,
+            max,
+        } => {
             let lo = min.unwrap_or(0).max(0) as usize;
             let hi = max.map_or(lo + 3, |m| (m as usize).min(lo + 3));
-            let key_base = examples.get(key.shape().name).cloned().unwrap_or_else(|| "k".into());
+            let key_base = examples
+                .get(key.shape().name)
+                .cloned()
+                .unwrap_or_else(|| "k".into());
             proptest::collection::vec(value_of(*value, examples), lo..=hi)
                 .prop_map(move |values| {
-                    Value::Object(values.into_iter().enumerate().map(|(i, v)| (format!("{key_base}{i}"), v)).collect())
+                    Value::Object(
+                        values
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (format!("{key_base}{i}"), v))
+                            .collect(),
+                    )
                 })
                 .boxed()
         }
-        ShapeKind::String { min, max, pattern, enum_values } => {
+        ShapeKind::String {
+            min,
+            max,
+            pattern,
+            enum_values,
+        } => {
             if !enum_values.is_empty() {
-                proptest::sample::select(enum_values.to_vec()).prop_map(|s| json!(s)).boxed()
+                proptest::sample::select(enum_values.to_vec())
+                    .prop_map(|s| json!(s))
+                    .boxed()
             } else if pattern.is_some() {
                 let example = examples
                     .get(shape.shape().name)
@@ -82,9 +109,10 @@ fn value_of(shape: ShapeId, examples: &BTreeMap<String, String>) -> BoxedStrateg
                     .boxed()
             }
         }
-        ShapeKind::Integer { min, max } | ShapeKind::Long { min, max } => {
-            (min.unwrap_or(-1000)..=max.unwrap_or(1_000_000)).prop_map(|n| json!(n)).boxed()
-        }
+        ShapeKind::Integer { min, max } | ShapeKind::Long { min, max } => (min.unwrap_or(-1000)
+            ..=max.unwrap_or(1_000_000))
+            .prop_map(|n| json!(n))
+            .boxed(),
         ShapeKind::Boolean => any::<bool>().prop_map(|b| json!(b)).boxed(),
         ShapeKind::Timestamp => (0i64..2_000_000_000).prop_map(|n| json!(n)).boxed(),
     }
@@ -105,7 +133,9 @@ fn make_coherent(input: &mut Value) {
     if let Some(settings) = input.get_mut("UserSettings").and_then(Value::as_array_mut) {
         dedupe_by(settings, "Action");
         for s in settings.iter_mut() {
-            let clipboard = s["Action"].as_str().is_some_and(|a| a.starts_with("CLIPBOARD"));
+            let clipboard = s["Action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("CLIPBOARD"));
             let enabled = s["Permission"] == "ENABLED";
             let map = s.as_object_mut().unwrap();
             match map.get("MaximumLength").and_then(Value::as_i64) {
@@ -118,22 +148,36 @@ fn make_coherent(input: &mut Value) {
             }
         }
     }
-    if let Some(connectors) = input.get_mut("StorageConnectors").and_then(Value::as_array_mut) {
+    if let Some(connectors) = input
+        .get_mut("StorageConnectors")
+        .and_then(Value::as_array_mut)
+    {
         dedupe_by(connectors, "ConnectorType");
         for c in connectors.iter_mut() {
             if c["ConnectorType"] != "ONE_DRIVE" {
-                c.as_object_mut().unwrap().remove("DomainsRequireAdminConsent");
+                c.as_object_mut()
+                    .unwrap()
+                    .remove("DomainsRequireAdminConsent");
             }
         }
     }
-    if let Some(agent) = input.get_mut("AgentAccessConfig").and_then(Value::as_object_mut) {
-        let settings = agent.get_mut("Settings").and_then(Value::as_array_mut).unwrap();
+    if let Some(agent) = input
+        .get_mut("AgentAccessConfig")
+        .and_then(Value::as_object_mut)
+    {
+        let settings = agent
+            .get_mut("Settings")
+            .and_then(Value::as_array_mut)
+            .unwrap();
         dedupe_by(settings, "AgentAction");
         settings[0]["Permission"] = json!("ENABLED");
         let replay = agent.get("ReplaySessionEnabled") == Some(&json!(true));
         let screenshots = agent.get("ScreenshotsUploadEnabled") == Some(&json!(true));
         if replay {
-            let settings = agent.get_mut("Settings").and_then(Value::as_array_mut).unwrap();
+            let settings = agent
+                .get_mut("Settings")
+                .and_then(Value::as_array_mut)
+                .unwrap();
             settings.retain(|s| s["AgentAction"] != "COMPUTER_VISION");
             settings.push(json!({"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}));
         } else {
@@ -162,8 +206,11 @@ fn expected_member(name: &str, given: &Value) -> Value {
                 .iter()
                 .map(|s| {
                     let mut s = s.clone();
-                    let clipboard = s["Action"].as_str().is_some_and(|a| a.starts_with("CLIPBOARD"));
-                    if clipboard && s["Permission"] == "ENABLED" && s.get("MaximumLength").is_none() {
+                    let clipboard = s["Action"]
+                        .as_str()
+                        .is_some_and(|a| a.starts_with("CLIPBOARD"));
+                    if clipboard && s["Permission"] == "ENABLED" && s.get("MaximumLength").is_none()
+                    {
                         s["MaximumLength"] = json!(20_971_520);
                     }
                     s
@@ -203,7 +250,10 @@ fn break_one(input: &mut Value, which: usize) -> &'static str {
             "tags"
         }
         3 => {
-            map.insert("UserSettings".into(), json!([{"Action": "FILE_UPLOAD", "Permission": "SOMETIMES"}]));
+            map.insert(
+                "UserSettings".into(),
+                json!([{"Action": "FILE_UPLOAD", "Permission": "SOMETIMES"}]),
+            );
             "userSettings.1.member.permission"
         }
         4 => {
@@ -211,7 +261,10 @@ fn break_one(input: &mut Value, which: usize) -> &'static str {
             "embedHostDomains"
         }
         _ => {
-            map.insert("StreamingExperienceSettings".into(), json!({"PreferredProtocol": "QUIC"}));
+            map.insert(
+                "StreamingExperienceSettings".into(),
+                json!({"PreferredProtocol": "QUIC"}),
+            );
             "streamingExperienceSettings.preferredProtocol"
         }
     }
@@ -222,15 +275,28 @@ async fn check_round_trip(s: &TestServer, wire: Wire, input: &Value) {
     assert_eq!(created.status, 200, "{wire:?} {input}: {created:?}");
     let name = input["Name"].as_str().unwrap();
     let read = s.ok(wire, "DescribeStacks", json!({"Names": [name]})).await["Stacks"][0].clone();
-    assert_eq!(read, created.body["Stack"], "{wire:?}: create and describe disagree");
+    assert_eq!(
+        read, created.body["Stack"],
+        "{wire:?}: create and describe disagree"
+    );
     for (member, given) in input.as_object().unwrap() {
         if member == "Tags" {
             continue;
         }
-        assert_eq!(comparable(member, &read[member]), expected_member(member, given), "{wire:?} {member} of {input}");
+        assert_eq!(
+            comparable(member, &read[member]),
+            expected_member(member, given),
+            "{wire:?} {member} of {input}"
+        );
     }
     if let Some(tags) = input.get("Tags") {
-        let listed = s.ok(wire, "ListTagsForResource", json!({"ResourceArn": read["Arn"]})).await;
+        let listed = s
+            .ok(
+                wire,
+                "ListTagsForResource",
+                json!({"ResourceArn": read["Arn"]}),
+            )
+            .await;
         assert_eq!(&listed["Tags"], tags);
     }
 }
@@ -261,11 +327,29 @@ fn generated_stacks_round_trip_and_broken_ones_change_nothing() {
                 let path = break_one(&mut broken, which);
                 let before = server.json("DescribeStacks", json!({})).await.body;
                 let reply = server.call(wire, "CreateStack", broken.clone()).await;
-                assert_eq!((reply.status, reply.code()), (400, "ValidationException"), "{wire:?} {broken}");
-                assert!(reply.message().contains(&format!("at '{path}'")), "{}", reply.message());
-                assert_eq!(server.json("DescribeStacks", json!({})).await.body, before, "a refused request changed state");
+                assert_eq!(
+                    (reply.status, reply.code()),
+                    (400, "ValidationException"),
+                    "{wire:?} {broken}"
+                );
+                assert!(
+                    reply.message().contains(&format!("at '{path}'")),
+                    "{}",
+                    reply.message()
+                );
+                assert_eq!(
+                    server.json("DescribeStacks", json!({})).await.body,
+                    before,
+                    "a refused request changed state"
+                );
                 let name = broken["Name"].clone();
-                assert_eq!(server.json("DescribeStacks", json!({"Names": [name]})).await.status, 404);
+                assert_eq!(
+                    server
+                        .json("DescribeStacks", json!({"Names": [name]}))
+                        .await
+                        .status,
+                    404
+                );
             });
             Ok(())
         })
