@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod dispatch;
 pub mod error;
+pub mod exercise;
 pub mod generated;
 pub mod handlers;
 pub mod healthcheck;
