@@ -6,7 +6,9 @@ use axum::http::HeaderMap;
 pub const DEFAULT_ACCOUNT: &str = "000000000000";
 pub const DEFAULT_REGION: &str = "us-east-1";
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Tenant {
     pub account: String,
     pub region: String,

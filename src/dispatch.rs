@@ -18,17 +18,51 @@ use crate::protocol::Protocol;
 use crate::state::{lock, RegionState, Store};
 use crate::validation::validate_input;
 
-/// What a handler knows of the request besides its input.
+/// What a handler knows of the request besides its input. Time and randomness come from
+/// here, never from the system, so that replaying a journaled request reproduces it.
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,
     pub config: &'a Config,
+    /// The request's time, epoch seconds with millisecond precision.
+    pub now: f64,
+    /// The request's source of unique ids.
+    pub seed: uuid::Uuid,
+    ids_issued: std::cell::Cell<u64>,
 }
 
-impl RequestContext<'_> {
-    /// When a state change begun now completes.
-    pub fn transition_due(&self) -> std::time::Instant {
-        std::time::Instant::now() + self.config.transition_delay
+impl<'a> RequestContext<'a> {
+    pub fn new(tenant: &'a Tenant, config: &'a Config, now: f64, seed: uuid::Uuid) -> Self {
+        RequestContext {
+            tenant,
+            config,
+            now,
+            seed,
+            ids_issued: std::cell::Cell::new(0),
+        }
     }
+
+    /// A context for a request arriving now.
+    pub fn arriving(tenant: &'a Tenant, config: &'a Config) -> Self {
+        RequestContext::new(tenant, config, wall_clock(), uuid::Uuid::new_v4())
+    }
+
+    /// When a state change begun now completes, in epoch seconds.
+    pub fn transition_due(&self) -> f64 {
+        self.now + self.config.transition_delay.as_secs_f64()
+    }
+
+    /// A fresh id, derived from the request's seed so that a replay derives the same.
+    pub fn unique_id(&self) -> uuid::Uuid {
+        let n = self.ids_issued.get();
+        self.ids_issued.set(n + 1);
+        uuid::Uuid::new_v5(&self.seed, &n.to_le_bytes())
+    }
+}
+
+/// The current time as the epoch seconds both protocols carry (millisecond precision,
+/// as AWS reports).
+pub fn wall_clock() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
 
 type Handler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
@@ -101,8 +135,9 @@ pub fn is_implemented(op: Operation) -> bool {
 }
 
 /// Runs one decoded request to its encoded output. The input is validated in full before
-/// any state is touched, and the region's lock is held for the whole operation. The
-/// protocol only writes the output; handlers never see it.
+/// any state is touched, and the region's lock is held for the whole operation,
+/// including the journal append when state is durable. The protocol only writes the
+/// output; handlers never see it.
 pub fn dispatch(
     op: Operation,
     ctx: &RequestContext,
@@ -110,16 +145,54 @@ pub fn dispatch(
     input: Value,
     protocol: Protocol,
 ) -> Result<Vec<u8>, ApiError> {
+    run(op, ctx, store, input, protocol, true)
+}
+
+/// Re-runs a journaled write while loading durable state (nothing is journaled again).
+pub fn dispatch_replay(
+    op: Operation,
+    ctx: &RequestContext,
+    store: &Store,
+    input: Value,
+) -> Result<(), ApiError> {
+    run(op, ctx, store, input, Protocol::AwsJson11, false).map(|_| ())
+}
+
+/// Operations that change nothing need no journal record.
+fn is_read_only(op: Operation) -> bool {
+    let name = op.name();
+    name.starts_with("Describe") || name.starts_with("List") || name.starts_with("Get")
+}
+
+fn run(
+    op: Operation,
+    ctx: &RequestContext,
+    store: &Store,
+    input: Value,
+    protocol: Protocol,
+    journal: bool,
+) -> Result<Vec<u8>, ApiError> {
     if !is_implemented(op) {
         return Err(ApiError::not_implemented(op.name()));
     }
     validate_input(op.input(), &input)?;
+    let journal = store.journal.get().filter(|_| journal && !is_read_only(op));
+    let record = journal.map(|_| input.clone());
     let region = store.region(ctx.tenant);
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {
         let mut state = lock(&region);
-        state.settle(std::time::Instant::now());
-        call(op, ctx, &mut state, input, protocol)
+        state.settle(ctx.now);
+        let output = call(op, ctx, &mut state, input, protocol)?;
+        if let (Some(journal), Some(input)) = (journal, record) {
+            journal
+                .append(ctx.tenant, op.name(), ctx, input)
+                .map_err(|e| {
+                    tracing::error!("journal append failed: {e}");
+                    ApiError::internal(format!("The write could not be made durable: {e}"))
+                })?;
+        }
+        Ok(output)
     }))
     .unwrap_or_else(|_| {
         Err(ApiError::internal(format!(

@@ -22,10 +22,7 @@ pub fn exercise(store: &Store, protocol: Protocol, data: &[u8]) -> Result<(), Ap
         transition_delay: std::time::Duration::ZERO,
         ..Config::default()
     };
-    let ctx = RequestContext {
-        tenant: &tenant,
-        config: &config,
-    };
+    let ctx = RequestContext::arriving(&tenant, &config);
     let outcome = protocol
         .decode(body)
         .and_then(|input| dispatch(op, &ctx, store, input, protocol));

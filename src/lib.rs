@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod healthcheck;
 pub mod listener;
 pub mod pagination;
+pub mod persistence;
 pub mod protocol;
 pub mod schema;
 pub mod server;
@@ -21,7 +22,19 @@ pub mod validation;
 pub use config::Config;
 pub use listener::serve;
 
-/// The whole service as an axum router; tests serve it in-process on port 0.
+/// The whole service as an axum router with in-memory state; tests serve it in-process
+/// on port 0.
 pub fn app(config: Config) -> axum::Router {
-    server::router(config)
+    server::router(std::sync::Arc::new(state::Store::default()), config)
+}
+
+/// A store loaded from `dir` that journals every acknowledged write there.
+pub fn durable_store(
+    dir: &std::path::Path,
+    config: &Config,
+) -> Result<std::sync::Arc<state::Store>, persistence::PersistenceError> {
+    let store = std::sync::Arc::new(state::Store::default());
+    let journal = persistence::Journal::open(dir, &store, config)?;
+    let _ = store.journal.set(journal);
+    Ok(store)
 }

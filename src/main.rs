@@ -42,6 +42,11 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_BODY_TIMEOUT_SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
     body_timeout_seconds: f64,
 
+    /// Keep state in DIR: every acknowledged write is journaled and fsynced before it is
+    /// answered, and survives restarts, crashes and kill -9. Without it, state is in memory.
+    #[arg(long, env = "APPSTREAM_LOCAL_STATE_DIR", value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -99,9 +104,26 @@ async fn main() -> std::process::ExitCode {
         "appstream-local {} listening on http://{bound}",
         env!("CARGO_PKG_VERSION")
     );
+    let store = match &cli.state_dir {
+        Some(dir) => match appstream_local::durable_store(dir, &config) {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::error!("cannot load state: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        None => std::sync::Arc::new(appstream_local::state::Store::default()),
+    };
     let header_timeout = config.header_timeout;
-    let app = appstream_local::app(config);
+    let app = appstream_local::server::router(store.clone(), config);
     appstream_local::serve(listener, app, header_timeout, shutdown_signal()).await;
+    if let Some(journal) = store.journal.get() {
+        if let Err(e) = journal.compact(&store) {
+            tracing::error!(
+                "could not compact state at shutdown (the journal still holds it): {e}"
+            );
+        }
+    }
     tracing::info!("stopped");
     std::process::ExitCode::SUCCESS
 }

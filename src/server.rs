@@ -6,13 +6,14 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::auth::tenant;
+use crate::auth::{tenant, Tenant};
 use crate::config::Config;
 use crate::dispatch::{dispatch, RequestContext, IMPLEMENTED};
 use crate::error::ApiError;
@@ -26,15 +27,77 @@ struct AppState {
     config: Arc<Config>,
 }
 
-pub fn router(config: Config) -> Router {
+pub fn router(store: Arc<Store>, config: Config) -> Router {
     let state = AppState {
-        store: Arc::new(Store::default()),
+        store,
         config: Arc::new(config),
     };
     Router::new()
         .route("/_health", get(health))
+        .route("/_state", get(dump_state))
+        .route("/_reset", post(reset))
         .fallback(api)
         .with_state(state)
+}
+
+/// Every account's and region's state, for debugging.
+async fn dump_state(State(app): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"regions": app.store.export()}))
+}
+
+/// Forgets all state, or with `{"account": .., "region": ..}` one account's in one
+/// region; durable like any other write.
+async fn reset(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
+    let scope: serde_json::Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"error": e.to_string()})),
+                )
+                    .into_response()
+            }
+        }
+    };
+    let field = |k: &str| scope.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let tenant = match (field("account"), field("region")) {
+        (Some(account), Some(region)) => Some(Tenant { account, region }),
+        (None, None) => None,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "give both account and region, or neither"})),
+            )
+                .into_response()
+        }
+    };
+    let record_tenant = tenant.clone().unwrap_or_default();
+    let recorded = app
+        .store
+        .reset(tenant.as_ref(), || match app.store.journal.get() {
+            Some(journal) => {
+                let ctx = RequestContext::arriving(&record_tenant, &app.config);
+                journal.append(
+                    &record_tenant,
+                    "_reset",
+                    &ctx,
+                    json!({"all": tenant.is_none()}),
+                )
+            }
+            None => Ok(()),
+        });
+    if let Err(e) = recorded {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response();
+    }
+    Json(json!({"reset": tenant.map_or("all".to_string(), |t| format!("{}/{}", t.account, t.region))}))
+        .into_response()
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -133,10 +196,7 @@ async fn api(
                 .map_err(|_| ApiError::body_timeout(app.config.body_timeout))?
                 .map_err(|_| ApiError::too_large(limit))?;
         let input = protocol.decode(&bytes)?;
-        let ctx = RequestContext {
-            tenant: &tenant,
-            config: &app.config,
-        };
+        let ctx = RequestContext::arriving(&tenant, &app.config);
         dispatch(op, &ctx, &app.store, input, protocol)
     }
     .await;

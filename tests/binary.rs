@@ -1,37 +1,13 @@
 //! The built binary as a user runs it: flags, the logged address, health, and a clean
 //! exit on SIGTERM with in-flight work finished.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let started = Instant::now();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server exited before logging its address")
-            .unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no address logged"
-        );
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let (child, addr, _) = common::spawn_binary(args, envs);
     (child, addr)
 }
 

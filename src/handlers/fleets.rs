@@ -15,7 +15,6 @@ use crate::handlers::fleet_rules::{
     check_ranges, check_type_rules, desired_instances, FleetSettings,
 };
 use crate::handlers::images::resolve_image;
-use crate::handlers::now;
 use crate::pagination::describe;
 use crate::state::lifecycle::{FleetRecord, Transition};
 use crate::state::RegionState;
@@ -112,7 +111,7 @@ pub fn create_fleet(
             ),
             state: FleetState::Stopped,
             vpc_config: req.vpc_config,
-            created_time: Some(now()),
+            created_time: Some(ctx.now),
             fleet_errors: None,
             enable_default_internet_access: Some(
                 req.enable_default_internet_access.unwrap_or(false),

@@ -16,7 +16,6 @@ use crate::generated::types::{
     StopImageBuilderResult,
 };
 use crate::handlers::images::resolve_image;
-use crate::handlers::now;
 use crate::handlers::sessions::{streaming_url, validity};
 use crate::pagination::describe;
 use crate::state::lifecycle::{ImageBuilderRecord, Transition};
@@ -80,7 +79,7 @@ pub fn create_image_builder(
         platform: image.platform,
         iam_role_arn: req.iam_role_arn,
         state: Some(ImageBuilderState::Pending),
-        created_time: Some(now()),
+        created_time: Some(ctx.now),
         enable_default_internet_access: Some(req.enable_default_internet_access.unwrap_or(false)),
         domain_join_info: req.domain_join_info,
         appstream_agent_version: Some(
@@ -254,7 +253,7 @@ pub fn create_image_builder_streaming_url(
             state_name(&record.builder)
         )));
     }
-    let expires = now() + validity as f64;
+    let expires = ctx.now + validity as f64;
     let url = streaming_url(
         ctx,
         json!({

@@ -15,7 +15,6 @@ use crate::generated::types::{
     DescribeImagesResult, Image, ImageState, ImageType, PlatformType, SharedImagePermissions,
     UpdateImagePermissionsRequest, UpdateImagePermissionsResult, VisibilityType,
 };
-use crate::handlers::now;
 use crate::pagination::page_from_token;
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
@@ -299,7 +298,7 @@ pub fn create_updated_image(
         visibility: Some(VisibilityType::Private),
         image_builder_supported: Some(true),
         platform: existing.platform,
-        created_time: Some(now()),
+        created_time: Some(ctx.now),
         public_base_image_released_date: existing.public_base_image_released_date,
         image_type: Some(ImageType::Custom),
         ..Default::default()

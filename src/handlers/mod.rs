@@ -11,9 +11,3 @@ pub mod stack_rules;
 pub mod stacks;
 pub mod tagging;
 pub mod users;
-
-/// The current time as the epoch seconds both protocols carry (millisecond precision,
-/// as AWS reports).
-pub fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}

@@ -16,7 +16,6 @@ use crate::generated::types::{
     FleetState, Session, SessionConnectionState, SessionState,
 };
 use crate::handlers::fleets::fleet_not_found;
-use crate::handlers::now;
 use crate::handlers::stacks::stack_not_found;
 use crate::pagination::page_from_token;
 use crate::state::RegionState;
@@ -50,7 +49,7 @@ pub fn validity(given: Option<i64>, default: i64) -> Result<i64, ApiError> {
 /// base64url-encoded parameters and a signature.
 pub fn streaming_url(ctx: &RequestContext, parameters: Value) -> String {
     let encoded = URL_SAFE_NO_PAD.encode(parameters.to_string());
-    let signature = uuid::Uuid::new_v4().simple().to_string();
+    let signature = ctx.unique_id().simple().to_string();
     format!(
         "https://appstream2.{}.aws.amazon.com/authenticate?parameters={encoded}&signature={signature}",
         ctx.tenant.region
@@ -90,11 +89,11 @@ pub fn create_streaming_url(
             ),
         ));
     }
-    let started = now();
+    let started = ctx.now;
     let expires = started + validity as f64;
     let max_duration = fleet.max_user_duration_in_seconds.unwrap_or(57_600);
     let session = Session {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: ctx.unique_id().to_string(),
         user_id: req.user_id.clone(),
         stack_name: req.stack_name.clone(),
         fleet_name: req.fleet_name.clone(),

@@ -10,7 +10,6 @@ use crate::generated::types::{
     DeleteStackResult, DescribeStacksRequest, DescribeStacksResult, Permission, Stack,
     StackAttribute, StorageConnectorType, UpdateStackRequest, UpdateStackResult, UserSetting,
 };
-use crate::handlers::now;
 use crate::handlers::stack_rules::{
     check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
     MAX_CLIPBOARD_LENGTH,
@@ -58,7 +57,7 @@ pub fn create_stack(
         name: req.name.clone(),
         description: req.description,
         display_name: req.display_name,
-        created_time: Some(now()),
+        created_time: Some(ctx.now),
         storage_connectors: req.storage_connectors,
         redirect_url: req.redirect_url,
         feedback_url: req.feedback_url,
@@ -288,7 +287,7 @@ fn application_settings(
         current
             .and_then(|c| c.s3_bucket_name.clone())
             .unwrap_or_else(|| {
-                let suffix = uuid::Uuid::new_v4().simple().to_string();
+                let suffix = ctx.unique_id().simple().to_string();
                 format!(
                     "appstream-app-settings-{}-{}-{}",
                     ctx.tenant.region,

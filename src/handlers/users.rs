@@ -17,7 +17,6 @@ use crate::generated::types::{
     DisableUserRequest, DisableUserResult, EnableUserRequest, EnableUserResult, MessageAction,
     User, UserStackAssociation, UserStackAssociationError, UserStackAssociationErrorCode,
 };
-use crate::handlers::now;
 use crate::pagination::page_from_token;
 use crate::state::RegionState;
 
@@ -91,7 +90,7 @@ pub fn create_user(
         status: Some(NEW_USER_STATUS.into()),
         first_name: req.first_name,
         last_name: req.last_name,
-        created_time: Some(now()),
+        created_time: Some(ctx.now),
         authentication_type: AuthenticationType::Userpool,
     };
     state.users.insert(req.user_name, user);

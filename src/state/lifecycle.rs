@@ -3,32 +3,33 @@
 //! region is next touched, so a client polling Describe* sees the states in order and
 //! no background task is needed.
 
-use std::time::Instant;
+use serde::{Deserialize, Serialize};
 
 use crate::generated::types::{
     ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
 };
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Transition<S> {
     pub to: S,
-    pub due: Instant,
+    /// Epoch seconds.
+    pub due: f64,
 }
 
 impl<S: Copy> Transition<S> {
-    fn due_by(&self, now: Instant) -> Option<S> {
+    fn due_by(&self, now: f64) -> Option<S> {
         (now >= self.due).then_some(self.to)
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FleetRecord {
     pub fleet: Fleet,
     pub transition: Option<Transition<FleetState>>,
 }
 
 impl FleetRecord {
-    pub fn settle(&mut self, now: Instant) {
+    pub fn settle(&mut self, now: f64) {
         if let Some(to) = self.transition.and_then(|t| t.due_by(now)) {
             self.transition = None;
             self.set_state(to);
@@ -56,7 +57,7 @@ impl FleetRecord {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageBuilderRecord {
     pub builder: ImageBuilder,
     /// `to: None` means the builder disappears (the end of DELETING).
@@ -65,7 +66,7 @@ pub struct ImageBuilderRecord {
 
 impl ImageBuilderRecord {
     /// Applies a due transition; false when the builder is now gone.
-    pub fn settle(&mut self, now: Instant) -> bool {
+    pub fn settle(&mut self, now: f64) -> bool {
         match self.transition.and_then(|t| t.due_by(now)) {
             None => true,
             Some(None) => false,
@@ -78,14 +79,14 @@ impl ImageBuilderRecord {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageRecord {
     pub image: Image,
     pub transition: Option<Transition<ImageState>>,
 }
 
 impl ImageRecord {
-    pub fn settle(&mut self, now: Instant) {
+    pub fn settle(&mut self, now: f64) {
         if let Some(to) = self.transition.and_then(|t| t.due_by(now)) {
             self.transition = None;
             self.image.state = Some(to);

@@ -5,7 +5,8 @@ pub mod tags;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use crate::arn::Arn;
 use crate::auth::Tenant;
@@ -15,9 +16,68 @@ use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
 #[derive(Default)]
 pub struct Store {
     regions: RwLock<HashMap<Tenant, Arc<Mutex<RegionState>>>>,
+    /// With `--state-dir`, where every acknowledged write goes before it is answered.
+    pub journal: std::sync::OnceLock<crate::persistence::Journal>,
+}
+
+/// One account's state in one region, as snapshots and `GET /_state` show it.
+#[derive(Serialize, Deserialize)]
+pub struct TenantState {
+    #[serde(flatten)]
+    pub tenant: Tenant,
+    pub state: RegionState,
 }
 
 impl Store {
+    /// Every region's state, in a stable order (each region locked in turn).
+    pub fn export(&self) -> Vec<TenantState> {
+        let regions = read(&self.regions);
+        let mut tenants: Vec<&Tenant> = regions.keys().collect();
+        tenants.sort();
+        tenants
+            .into_iter()
+            .map(|tenant| {
+                let state = lock(&regions[tenant]);
+                TenantState {
+                    tenant: tenant.clone(),
+                    state: state.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Replaces everything with `states` (loading a snapshot).
+    pub fn import(&self, states: Vec<TenantState>) {
+        let mut regions = write(&self.regions);
+        regions.clear();
+        for TenantState { tenant, state } in states {
+            regions.insert(tenant, Arc::new(Mutex::new(state)));
+        }
+    }
+
+    /// Forgets all state, or one account's in one region. `record` runs once every
+    /// affected region is locked, so a write either lands before the reset (and is
+    /// forgotten) or after it, in the journal as in memory.
+    pub fn reset<E>(
+        &self,
+        only: Option<&Tenant>,
+        record: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
+        let regions = read(&self.regions);
+        let mut affected: Vec<(&Tenant, &Arc<Mutex<RegionState>>)> = regions
+            .iter()
+            .filter(|(tenant, _)| only.is_none_or(|o| o == *tenant))
+            .collect();
+        // One order for everyone, so two resets cannot deadlock.
+        affected.sort_by(|a, b| a.0.cmp(b.0));
+        let mut guards: Vec<_> = affected.iter().map(|(_, state)| lock(state)).collect();
+        record()?;
+        for state in guards.iter_mut() {
+            **state = RegionState::default();
+        }
+        Ok(())
+    }
+
     /// The state of one account in one region, created empty on first use.
     pub fn region(&self, tenant: &Tenant) -> Arc<Mutex<RegionState>> {
         if let Some(state) = read(&self.regions).get(tenant) {
@@ -33,7 +93,8 @@ impl Store {
 /// One account's resources in one region. A request holds its lock for the whole
 /// operation, so every operation is atomic and concurrent creates of one name have
 /// exactly one winner.
-#[derive(Default)]
+#[derive(Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RegionState {
     /// Ordered by name: DescribeStacks pages over this order.
     pub stacks: BTreeMap<String, Stack>,
@@ -71,7 +132,7 @@ impl RegionState {
 
     /// Applies every state change that has come due (fleets started, builders booted or
     /// deleted, images created). Called before each operation sees the region.
-    pub fn settle(&mut self, now: Instant) {
+    pub fn settle(&mut self, now: f64) {
         for record in self.fleets.values_mut() {
             record.settle(now);
         }

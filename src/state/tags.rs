@@ -2,12 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 pub type Tags = BTreeMap<String, String>;
 
 /// AWS's limit of tags on one resource.
 pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 
-#[derive(Default)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub struct TagStore {
     by_arn: HashMap<String, Tags>,
 }

@@ -253,3 +253,50 @@ impl TestServer {
         reply.message().to_string()
     }
 }
+
+/// The built binary, started with `args`; returns it once it has logged its address.
+/// Its log lines keep being read on a thread, so it never blocks on a full pipe.
+pub fn spawn_binary(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let _ = addr_tx.send(rest.trim().to_string());
+            }
+            let _ = lines_tx.send(line);
+        }
+    });
+    let addr = addr_rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the server did not log its address");
+    (child, addr, lines)
+}
+
+impl TestServer {
+    /// A client for a server at `addr` that this process did not start.
+    pub fn at(addr: &str) -> TestServer {
+        TestServer {
+            addr: addr.parse().unwrap(),
+            url: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! Durable state for `--state-dir`: a write-ahead journal of every acknowledged write,
+//! appended and fsynced before the response leaves, and a snapshot it is compacted into
+//! at start-up and at a clean stop.
+//!
+//! A journal record is the request itself (operation, account, region, input) with the
+//! time and id seed it ran with; replaying it through the same handlers rebuilds the same
+//! state. Each line is `<crc32 hex> <json>\n`. A torn last line (a crash mid-append) is
+//! dropped and logged; any other damage stops start-up naming the file and offset.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Tenant;
+use crate::config::Config;
+use crate::dispatch::{dispatch_replay, RequestContext};
+use crate::generated::operations::Operation;
+use crate::state::{Store, TenantState};
+
+const JOURNAL: &str = "journal.log";
+const SNAPSHOT: &str = "snapshot.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PersistenceError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: corrupt record at byte offset {offset}: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        offset: usize,
+        reason: String,
+    },
+    #[error("{path}: record {seq} ({operation}) no longer applies: {reason}")]
+    Replay {
+        path: PathBuf,
+        seq: u64,
+        operation: String,
+        reason: String,
+    },
+}
+
+/// One acknowledged write.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub seq: u64,
+    pub account: String,
+    pub region: String,
+    /// An operation name, or `_reset` (with `all` when every region was reset).
+    pub op: String,
+    pub now: f64,
+    pub seed: uuid::Uuid,
+    pub input: Value,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    version: u32,
+    /// The last journal record the snapshot includes.
+    last_seq: u64,
+    regions: Vec<TenantState>,
+}
+
+struct JournalFile {
+    file: File,
+    next_seq: u64,
+}
+
+pub struct Journal {
+    dir: PathBuf,
+    file: Mutex<JournalFile>,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PersistenceError + '_ {
+    move |source| PersistenceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn encode_line(record: &Record) -> Vec<u8> {
+    let json = serde_json::to_vec(record).unwrap_or_default();
+    let mut line = format!("{:08x} ", crc32fast::hash(&json)).into_bytes();
+    line.extend_from_slice(&json);
+    line.push(b'\n');
+    line
+}
+
+fn decode_line(line: &[u8]) -> Result<Record, String> {
+    let (crc, json) = line
+        .split_first_chunk::<8>()
+        .filter(|(_, rest)| rest.first() == Some(&b' '))
+        .map(|(crc, rest)| (crc, &rest[1..]))
+        .ok_or("no checksum")?;
+    let expected = std::str::from_utf8(crc)
+        .ok()
+        .and_then(|s| u32::from_str_radix(s, 16).ok())
+        .ok_or("unreadable checksum")?;
+    if crc32fast::hash(json) != expected {
+        return Err("checksum mismatch".into());
+    }
+    serde_json::from_slice(json).map_err(|e| e.to_string())
+}
+
+impl Journal {
+    /// Loads `dir` into `store` (snapshot, then journal), compacts it into a new snapshot,
+    /// and opens the journal for appending.
+    pub fn open(dir: &Path, store: &Store, config: &Config) -> Result<Journal, PersistenceError> {
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let snapshot_path = dir.join(SNAPSHOT);
+        let mut last_seq = 0;
+        if snapshot_path.exists() {
+            let text = std::fs::read(&snapshot_path).map_err(io_error(&snapshot_path))?;
+            let snapshot: Snapshot =
+                serde_json::from_slice(&text).map_err(|e| PersistenceError::Corrupt {
+                    path: snapshot_path.clone(),
+                    offset: 0,
+                    reason: e.to_string(),
+                })?;
+            last_seq = snapshot.last_seq;
+            store.import(snapshot.regions);
+        }
+        let journal_path = dir.join(JOURNAL);
+        let records = read_journal(&journal_path)?;
+        let mut replayed = 0;
+        let included = last_seq;
+        for record in records.into_iter().filter(|r| r.seq > included) {
+            apply(store, config, &record).map_err(|reason| PersistenceError::Replay {
+                path: journal_path.clone(),
+                seq: record.seq,
+                operation: record.op.clone(),
+                reason,
+            })?;
+            last_seq = record.seq;
+            replayed += 1;
+        }
+        tracing::info!(
+            "state loaded from {}: {replayed} journal records replayed",
+            dir.display()
+        );
+        let journal = Journal {
+            dir: dir.to_path_buf(),
+            file: Mutex::new(JournalFile {
+                file: open_append(&journal_path)?,
+                next_seq: last_seq + 1,
+            }),
+        };
+        journal.compact(store)?;
+        Ok(journal)
+    }
+
+    /// Appends one acknowledged write and waits until it is on disk.
+    pub fn append(
+        &self,
+        tenant: &Tenant,
+        op: &str,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<(), PersistenceError> {
+        let mut journal = crate::state::lock(&self.file);
+        let record = Record {
+            seq: journal.next_seq,
+            account: tenant.account.clone(),
+            region: tenant.region.clone(),
+            op: op.to_string(),
+            now: ctx.now,
+            seed: ctx.seed,
+            input,
+        };
+        let path = self.dir.join(JOURNAL);
+        journal
+            .file
+            .write_all(&encode_line(&record))
+            .and_then(|_| journal.file.sync_data())
+            .map_err(io_error(&path))?;
+        journal.next_seq += 1;
+        Ok(())
+    }
+
+    /// Writes the whole store as the snapshot and empties the journal. Records already in
+    /// the snapshot are skipped on load, so a crash between the two steps loses nothing.
+    /// Runs only while no request does (start-up, and after a clean stop has drained
+    /// them): it takes the journal lock before region locks, the reverse of requests.
+    pub fn compact(&self, store: &Store) -> Result<(), PersistenceError> {
+        let journal = crate::state::lock(&self.file);
+        let snapshot = Snapshot {
+            version: 1,
+            last_seq: journal.next_seq - 1,
+            regions: store.export(),
+        };
+        let path = self.dir.join(SNAPSHOT);
+        let temporary = self.dir.join("snapshot.json.tmp");
+        let bytes = serde_json::to_vec(&snapshot).unwrap_or_default();
+        let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
+        file.write_all(&bytes)
+            .and_then(|_| file.sync_all())
+            .map_err(io_error(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io_error(&path))?;
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        let journal_path = self.dir.join(JOURNAL);
+        journal
+            .file
+            .set_len(0)
+            .and_then(|_| journal.file.sync_all())
+            .map_err(io_error(&journal_path))?;
+        Ok(())
+    }
+}
+
+fn open_append(path: &Path) -> Result<File, PersistenceError> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io_error(path))
+}
+
+/// Every whole record of the journal. A torn tail is cut off (and logged); damage
+/// anywhere else is an error naming its offset.
+fn read_journal(path: &Path) -> Result<Vec<Record>, PersistenceError> {
+    let mut bytes = Vec::new();
+    match File::open(path) {
+        Ok(mut file) => {
+            file.read_to_end(&mut bytes).map_err(io_error(path))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(path)(e)),
+    }
+    let mut records = Vec::new();
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let rest = &bytes[offset..];
+        let Some(end) = rest.iter().position(|b| *b == b'\n') else {
+            // No newline: the last append never finished.
+            tracing::warn!(
+                "{}: dropping a torn last record at byte offset {offset} ({} bytes)",
+                path.display(),
+                rest.len()
+            );
+            OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(offset as u64).and_then(|_| f.sync_all()))
+                .map_err(io_error(path))?;
+            break;
+        };
+        let record = decode_line(&rest[..end]).map_err(|reason| PersistenceError::Corrupt {
+            path: path.to_path_buf(),
+            offset,
+            reason,
+        })?;
+        records.push(record);
+        offset += end + 1;
+    }
+    Ok(records)
+}
+
+/// Re-runs one journaled write exactly as it first ran.
+fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> {
+    let tenant = Tenant {
+        account: record.account.clone(),
+        region: record.region.clone(),
+    };
+    if record.op == "_reset" {
+        let everything = record.input.get("all").and_then(Value::as_bool) == Some(true);
+        return store.reset((!everything).then_some(&tenant), || Ok(()));
+    }
+    let op = Operation::from_name(&record.op).ok_or("unknown operation")?;
+    let ctx = RequestContext::new(&tenant, config, record.now, record.seed);
+    dispatch_replay(op, &ctx, store, record.input.clone()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_carry_a_checksum_of_their_record() {
+        let record = Record {
+            seq: 7,
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+            op: "CreateStack".into(),
+            now: 1.5,
+            seed: uuid::Uuid::nil(),
+            input: serde_json::json!({"Name": "s"}),
+        };
+        let line = encode_line(&record);
+        assert_eq!(line.last(), Some(&b'\n'));
+        assert_eq!(decode_line(&line[..line.len() - 1]).unwrap().seq, 7);
+        let mut flipped = line.clone();
+        let at = flipped.len() - 5;
+        flipped[at] ^= 1;
+        assert_eq!(
+            decode_line(&flipped[..flipped.len() - 1]).unwrap_err(),
+            "checksum mismatch"
+        );
+    }
+}
