@@ -24,6 +24,9 @@ fn help_explains_every_option() {
         "--port",
         "--enforce-quotas",
         "--max-body-bytes",
+        "--state-dir",
+        "--transition-seconds",
+        "--header-timeout-seconds",
         "APPSTREAM_LOCAL_HOST",
         "APPSTREAM_LOCAL_PORT",
     ] {
@@ -91,7 +94,13 @@ fn env_variables_choose_the_address() {
     child.wait().unwrap();
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .env("APPSTREAM_LOCAL_HOST", "127.0.0.1")
+        .env(
+            "--state-dir",
+            "--transition-seconds",
+            "--header-timeout-seconds",
+            "APPSTREAM_LOCAL_HOST",
+            "127.0.0.1",
+        )
         .env("APPSTREAM_LOCAL_PORT", "not-a-port")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
