@@ -94,13 +94,7 @@ fn env_variables_choose_the_address() {
     child.wait().unwrap();
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .env(
-            "--state-dir",
-            "--transition-seconds",
-            "--header-timeout-seconds",
-            "APPSTREAM_LOCAL_HOST",
-            "127.0.0.1",
-        )
+        .env("APPSTREAM_LOCAL_HOST", "127.0.0.1")
         .env("APPSTREAM_LOCAL_PORT", "not-a-port")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
