@@ -409,3 +409,76 @@ async fn reset_and_state_endpoints() {
     stop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The journal is the order in which the server applied the acknowledged writes: after
+/// a mixed concurrent load on overlapping names, replaying it from scratch (a restart)
+/// must give exactly the state the clients left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_mixed_writes_equal_their_sequential_replay() {
+    let dir = temp_dir("replay");
+    let (child, s) = start(&dir);
+    let s = Arc::new(s);
+    let mut clients = Vec::new();
+    for client in 0..8usize {
+        let s = s.clone();
+        clients.push(tokio::spawn(async move {
+            let wire = if client % 2 == 0 { Wire::Json } else { Wire::Cbor };
+            let mut acknowledged_writes = 0;
+            for i in 0..60usize {
+                let name = format!("shared-{}", (client + i) % 5);
+                let arn = format!("arn:aws:appstream:us-east-1:000000000000:stack/{name}");
+                let (op, body) = match (client * 3 + i) % 6 {
+                    0 | 1 => ("CreateStack", json!({"Name": name, "Description": format!("{client}/{i}")})),
+                    2 => ("UpdateStack", json!({"Name": name, "DisplayName": format!("{client}/{i}")})),
+                    3 => ("DeleteStack", json!({"Name": name})),
+                    4 => ("TagResource", json!({"ResourceArn": arn, "Tags": {format!("t{}", i % 4): format!("{client}")}})),
+                    _ => ("DescribeStacks", json!({})),
+                };
+                let reply = s.call(wire, op, body).await;
+                if reply.status == 200 && op != "DescribeStacks" {
+                    acknowledged_writes += 1;
+                }
+            }
+            acknowledged_writes
+        }));
+    }
+    let mut acknowledged = 0;
+    for c in clients {
+        acknowledged += c.await.unwrap();
+    }
+    let http = reqwest::Client::new();
+    let state = |url: String| {
+        let http = http.clone();
+        async move {
+            let bytes = http
+                .get(format!("{url}/_state"))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+        }
+    };
+    let live = state(s.url.clone()).await;
+    kill_9(child);
+    let journal = std::fs::read(dir.join("journal.log")).unwrap();
+    assert_eq!(
+        journal.iter().filter(|b| **b == b'\n').count(),
+        acknowledged,
+        "one journal record per acknowledged write"
+    );
+    let (child, s) = start(&dir);
+    let replayed = state(s.url.clone()).await;
+    assert_eq!(
+        replayed, live,
+        "the sequential replay of the journal differs from the live state"
+    );
+    assert!(
+        acknowledged > 100,
+        "only {acknowledged} acknowledged writes"
+    );
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
