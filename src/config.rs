@@ -15,6 +15,8 @@ pub struct Config {
     pub header_timeout: std::time::Duration,
     /// A request whose body has not arrived within this time gets HTTP 408.
     pub body_timeout: std::time::Duration,
+    /// With durable state, the journal is compacted into a snapshot after this many writes.
+    pub compact_after_records: usize,
 }
 
 impl Default for Config {
@@ -25,6 +27,7 @@ impl Default for Config {
             transition_delay: std::time::Duration::from_secs(1),
             header_timeout: std::time::Duration::from_secs(60),
             body_timeout: std::time::Duration::from_secs(30),
+            compact_after_records: 10_000,
         }
     }
 }

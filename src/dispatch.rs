@@ -178,6 +178,7 @@ fn run(
     validate_input(op.input(), &input)?;
     let journal = store.journal.get().filter(|_| journal && !is_read_only(op));
     let record = journal.map(|_| input.clone());
+    let _operation = store.enter();
     let region = store.region(ctx.tenant);
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {

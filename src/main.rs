@@ -47,6 +47,10 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_STATE_DIR", value_name = "DIR")]
     state_dir: Option<std::path::PathBuf>,
 
+    /// With --state-dir, compact the journal into a snapshot after this many writes.
+    #[arg(long, env = "APPSTREAM_LOCAL_COMPACT_AFTER", default_value_t = Config::default().compact_after_records, value_parser = clap::value_parser!(usize))]
+    compact_after: usize,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -90,6 +94,7 @@ async fn main() -> std::process::ExitCode {
         transition_delay: Duration::from_secs_f64(cli.transition_seconds),
         header_timeout: Duration::from_secs_f64(cli.header_timeout_seconds),
         body_timeout: Duration::from_secs_f64(cli.body_timeout_seconds),
+        compact_after_records: cli.compact_after.max(1),
     };
     let address = format!("{}:{}", cli.host, cli.port);
     let listener = match tokio::net::TcpListener::bind(&address).await {
@@ -114,6 +119,9 @@ async fn main() -> std::process::ExitCode {
         },
         None => std::sync::Arc::new(appstream_local::state::Store::default()),
     };
+    if store.journal.get().is_some() {
+        appstream_local::persistence::spawn_compactor(store.clone(), config.compact_after_records);
+    }
     let header_timeout = config.header_timeout;
     let app = appstream_local::server::router(store.clone(), config);
     appstream_local::serve(listener, app, header_timeout, shutdown_signal()).await;

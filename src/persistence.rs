@@ -70,6 +70,8 @@ struct Snapshot {
 struct JournalFile {
     file: File,
     next_seq: u64,
+    /// Records appended since the last snapshot.
+    since_snapshot: usize,
 }
 
 pub struct Journal {
@@ -149,6 +151,7 @@ impl Journal {
             file: Mutex::new(JournalFile {
                 file: open_append(&journal_path)?,
                 next_seq: last_seq + 1,
+                since_snapshot: 0,
             }),
         };
         journal.compact(store)?;
@@ -180,15 +183,21 @@ impl Journal {
             .and_then(|_| journal.file.sync_data())
             .map_err(io_error(&path))?;
         journal.next_seq += 1;
+        journal.since_snapshot += 1;
         Ok(())
+    }
+
+    /// Whether at least `records` writes have been journaled since the last snapshot.
+    pub fn due_for_compaction(&self, records: usize) -> bool {
+        crate::state::lock(&self.file).since_snapshot >= records
     }
 
     /// Writes the whole store as the snapshot and empties the journal. Records already in
     /// the snapshot are skipped on load, so a crash between the two steps loses nothing.
-    /// Runs only while no request does (start-up, and after a clean stop has drained
-    /// them): it takes the journal lock before region locks, the reverse of requests.
+    /// It holds the store exclusively, so no operation is half done while it copies.
     pub fn compact(&self, store: &Store) -> Result<(), PersistenceError> {
-        let journal = crate::state::lock(&self.file);
+        let _exclusive = store.exclusive();
+        let mut journal = crate::state::lock(&self.file);
         let snapshot = Snapshot {
             version: 1,
             last_seq: journal.next_seq - 1,
@@ -211,8 +220,41 @@ impl Journal {
             .set_len(0)
             .and_then(|_| journal.file.sync_all())
             .map_err(io_error(&journal_path))?;
+        journal.since_snapshot = 0;
         Ok(())
     }
+}
+
+/// Compacts the journal into a snapshot in the background whenever `records` writes
+/// have piled up, so that a long-running server's journal, and its next start-up, stay
+/// short. Requests pause while a snapshot is copied.
+pub fn spawn_compactor(store: std::sync::Arc<Store>, records: usize) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            let due = store
+                .journal
+                .get()
+                .is_some_and(|j| j.due_for_compaction(records));
+            if !due {
+                continue;
+            }
+            let store = store.clone();
+            let result = tokio::task::spawn_blocking(move || match store.journal.get() {
+                Some(journal) => journal.compact(&store),
+                None => Ok(()),
+            })
+            .await;
+            match result {
+                Ok(Ok(())) => tracing::info!("journal compacted into a snapshot"),
+                Ok(Err(e)) => {
+                    tracing::error!("compaction failed (the journal still holds everything): {e}")
+                }
+                Err(e) => tracing::error!("compaction task failed: {e}"),
+            }
+        }
+    });
 }
 
 fn open_append(path: &Path) -> Result<File, PersistenceError> {

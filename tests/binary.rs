@@ -27,6 +27,7 @@ fn help_explains_every_option() {
         "--state-dir",
         "--transition-seconds",
         "--header-timeout-seconds",
+        "--compact-after",
         "APPSTREAM_LOCAL_HOST",
         "APPSTREAM_LOCAL_PORT",
     ] {

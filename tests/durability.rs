@@ -482,3 +482,67 @@ async fn concurrent_mixed_writes_equal_their_sequential_replay() {
     stop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_journal_is_compacted_while_serving() {
+    let dir = temp_dir("compact");
+    let (child, addr, lines) = spawn_binary(
+        &[
+            "--port",
+            "0",
+            "--state-dir",
+            dir.to_str().unwrap(),
+            "--compact-after",
+            "20",
+        ],
+        &[],
+    );
+    let s = TestServer::at(&addr);
+    for i in 0..100 {
+        s.ok(
+            Wire::Json,
+            "CreateStack",
+            json!({"Name": format!("c{i:03}")}),
+        )
+        .await;
+    }
+    // The compactor looks twice a second.
+    let started = Instant::now();
+    loop {
+        let records = std::fs::read(dir.join("journal.log"))
+            .unwrap()
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        if records < 20 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "journal still holds {records} records"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(lines.try_iter().any(|l| l.contains("journal compacted")));
+    // Writes after the compaction go to the journal; all of it survives kill -9.
+    for i in 100..110 {
+        s.ok(
+            Wire::Cbor,
+            "CreateStack",
+            json!({"Name": format!("c{i:03}")}),
+        )
+        .await;
+    }
+    kill_9(child);
+    let (child, s) = start(&dir);
+    for i in [0, 57, 99, 100, 109] {
+        s.ok(
+            Wire::Json,
+            "DescribeStacks",
+            json!({"Names": [format!("c{i:03}")]}),
+        )
+        .await;
+    }
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,9 @@ pub struct Store {
     regions: RwLock<HashMap<Tenant, Arc<Mutex<RegionState>>>>,
     /// With `--state-dir`, where every acknowledged write goes before it is answered.
     pub journal: std::sync::OnceLock<crate::persistence::Journal>,
+    /// Held shared by every operation and exclusively by compaction, which must see no
+    /// operation half done.
+    gate: RwLock<()>,
 }
 
 /// One account's state in one region, as snapshots and `GET /_state` show it.
@@ -29,6 +32,16 @@ pub struct TenantState {
 }
 
 impl Store {
+    /// Shared access for one operation.
+    pub fn enter(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        read(&self.gate)
+    }
+
+    /// Exclusive access: waits until no operation runs and keeps new ones out.
+    pub fn exclusive(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        write(&self.gate)
+    }
+
     /// Every region's state, in a stable order (each region locked in turn).
     pub fn export(&self) -> Vec<TenantState> {
         let regions = read(&self.regions);
@@ -63,6 +76,7 @@ impl Store {
         only: Option<&Tenant>,
         record: impl FnOnce() -> Result<(), E>,
     ) -> Result<(), E> {
+        let _operation = self.enter();
         let regions = read(&self.regions);
         let mut affected: Vec<(&Tenant, &Arc<Mutex<RegionState>>)> = regions
             .iter()
