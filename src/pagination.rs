@@ -62,6 +62,15 @@ pub fn page<'a, T>(
     (page, next)
 }
 
+/// The page size a request asks for with MaxResults (or Limit), or `default` when it
+/// gives none or zero.
+pub fn page_size(max_results: Option<i32>, default: usize) -> usize {
+    match max_results {
+        Some(n) if n > 0 => n as usize,
+        _ => default,
+    }
+}
+
 /// `page`, resuming from a client's NextToken (None on the first call).
 pub fn page_from_token<'a, T>(
     operation: &str,

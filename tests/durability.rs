@@ -163,7 +163,6 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
     let mut writers = Vec::new();
     for w in 0..8 {
         let s = s.clone();
-        let http = reqwest::Client::new();
         writers.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             let mut i = 0;
@@ -171,8 +170,9 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
                 let name = format!("w{w}-{i}");
                 let wire = if w % 2 == 0 { Wire::Json } else { Wire::Cbor };
                 let body = json!({"Name": name, "Description": format!("written by {w}")});
-                // Once the server is killed, requests fail; only answers count.
-                if send(&http, &s.url, wire, &body).await == Some(200) {
+                // Once the server is killed, requests fail; only whole answers count.
+                let reply = s.try_call(wire, "CreateStack", body).await;
+                if reply.is_ok_and(|r| r.status == 200) {
                     acknowledged.push(name);
                 }
                 i += 1;
@@ -231,34 +231,6 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
     );
     stop(child);
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// CreateStack over `wire`; the status, or None when the connection failed.
-async fn send(
-    http: &reqwest::Client,
-    url: &str,
-    wire: Wire,
-    body: &serde_json::Value,
-) -> Option<u16> {
-    let request = match wire {
-        Wire::Json => http
-            .post(format!("{url}/"))
-            .header("x-amz-target", "PhotonAdminProxyService.CreateStack")
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(serde_json::to_vec(body).unwrap()),
-        Wire::Cbor => http
-            .post(format!(
-                "{url}/service/PhotonAdminProxyService/operation/CreateStack"
-            ))
-            .header("content-type", "application/cbor")
-            .header("smithy-protocol", "rpc-v2-cbor")
-            .body(common::to_cbor(body)),
-    };
-    let response = request.send().await.ok()?;
-    let status = response.status().as_u16();
-    // The answer counts as acknowledged only once it has fully arrived.
-    response.bytes().await.ok()?;
-    Some(status)
 }
 
 /// A journal with two stacks' records, written by a real server killed before compaction.

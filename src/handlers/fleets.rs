@@ -6,10 +6,10 @@ use crate::dispatch::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    ComputeCapacityStatus, CreateFleetRequest, CreateFleetResult, DeleteFleetRequest,
-    DeleteFleetResult, DescribeFleetsRequest, DescribeFleetsResult, Fleet, FleetAttribute,
-    FleetState, FleetType, StartFleetRequest, StartFleetResult, StopFleetRequest, StopFleetResult,
-    StreamView, UpdateFleetRequest, UpdateFleetResult,
+    ComputeCapacity, ComputeCapacityStatus, CreateFleetRequest, CreateFleetResult,
+    DeleteFleetRequest, DeleteFleetResult, DescribeFleetsRequest, DescribeFleetsResult, Fleet,
+    FleetAttribute, FleetState, FleetType, StartFleetRequest, StartFleetResult, StopFleetRequest,
+    StopFleetResult, StreamView, UpdateFleetRequest, UpdateFleetResult,
 };
 use crate::handlers::fleet_rules::{
     check_ranges, check_type_rules, desired_instances, FleetSettings,
@@ -390,14 +390,14 @@ pub fn update_fleet(
 }
 
 /// The capacity a fleet was last given, in the request's terms.
-fn current_capacity(fleet: &Fleet) -> crate::generated::types::ComputeCapacity {
+fn current_capacity(fleet: &Fleet) -> ComputeCapacity {
     let status = &fleet.compute_capacity_status;
     match status.desired_user_sessions {
-        Some(sessions) => crate::generated::types::ComputeCapacity {
+        Some(sessions) => ComputeCapacity {
             desired_instances: None,
             desired_sessions: Some(sessions),
         },
-        None => crate::generated::types::ComputeCapacity {
+        None => ComputeCapacity {
             desired_instances: Some(status.desired),
             desired_sessions: None,
         },

@@ -17,7 +17,7 @@ use crate::generated::types::{
 };
 use crate::handlers::images::resolve_image;
 use crate::handlers::sessions::{streaming_url, validity};
-use crate::pagination::describe;
+use crate::pagination::{describe, page_size};
 use crate::state::lifecycle::{ImageBuilderRecord, Transition};
 use crate::state::RegionState;
 
@@ -115,16 +115,12 @@ pub fn describe_image_builders(
     state: &mut RegionState,
     req: DescribeImageBuildersRequest,
 ) -> Result<DescribeImageBuildersResult, ApiError> {
-    let size = match req.max_results {
-        Some(n) if n > 0 => n as usize,
-        _ => DEFAULT_PAGE_SIZE,
-    };
     let (builders, next_token) = describe(
         "DescribeImageBuilders",
         &state.image_builders,
         req.names.as_deref(),
         req.next_token.as_deref(),
-        size,
+        page_size(req.max_results, DEFAULT_PAGE_SIZE),
         |record| record.builder.clone(),
         builder_not_found,
     )?;

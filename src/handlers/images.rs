@@ -15,7 +15,7 @@ use crate::generated::types::{
     DescribeImagesResult, Image, ImageState, ImageType, PlatformType, SharedImagePermissions,
     UpdateImagePermissionsRequest, UpdateImagePermissionsResult, VisibilityType,
 };
-use crate::pagination::page_from_token;
+use crate::pagination::{page_from_token, page_size};
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
 
@@ -211,10 +211,7 @@ pub fn describe_images(
     if let Some(wanted) = req.r#type {
         visible.retain(|_, image| image.visibility == Some(wanted));
     }
-    let size = match req.max_results {
-        Some(n) if n > 0 => n as usize,
-        _ => IMAGES_PAGE_SIZE,
-    };
+    let size = page_size(req.max_results, IMAGES_PAGE_SIZE);
     let (images, next_token) = page_from_token(OP, &visible, req.next_token.as_deref(), size)?;
     Ok(DescribeImagesResult {
         images: Some(images.into_iter().map(|(_, i)| i.clone()).collect()),
@@ -356,10 +353,7 @@ pub fn describe_image_permissions(
     if let Some(wanted) = &req.shared_aws_account_ids {
         shares.retain(|account, _| wanted.contains(account));
     }
-    let size = match req.max_results {
-        Some(n) if n > 0 => n as usize,
-        _ => PERMISSIONS_PAGE_SIZE,
-    };
+    let size = page_size(req.max_results, PERMISSIONS_PAGE_SIZE);
     let (entries, next_token) = page_from_token(OP, &shares, req.next_token.as_deref(), size)?;
     let list = entries
         .into_iter()

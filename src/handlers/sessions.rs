@@ -17,7 +17,7 @@ use crate::generated::types::{
 };
 use crate::handlers::fleets::fleet_not_found;
 use crate::handlers::stacks::stack_not_found;
-use crate::pagination::page_from_token;
+use crate::pagination::{page_from_token, page_size};
 use crate::state::RegionState;
 use crate::validation::{check_range, Violations};
 
@@ -25,7 +25,7 @@ use crate::validation::{check_range, Violations};
 const MAX_VALIDITY: i64 = 604_800;
 const DEFAULT_VALIDITY: i64 = 60;
 /// DescribeSessions: default 20 per page, at most 50.
-const DEFAULT_SESSIONS_LIMIT: i32 = 20;
+const DEFAULT_SESSIONS_LIMIT: usize = 20;
 const MAX_SESSIONS_LIMIT: i32 = 50;
 
 /// `Validity`, checked against 1..=604800 and defaulted.
@@ -163,7 +163,7 @@ pub fn describe_sessions(
         })
         .map(|(id, s)| (id.clone(), s))
         .collect();
-    let limit = req.limit.unwrap_or(DEFAULT_SESSIONS_LIMIT) as usize;
+    let limit = page_size(req.limit, DEFAULT_SESSIONS_LIMIT);
     let (sessions, next_token) = page_from_token(OP, &matching, req.next_token.as_deref(), limit)?;
     Ok(DescribeSessionsResult {
         sessions: Some(sessions.into_iter().map(|(_, s)| (*s).clone()).collect()),

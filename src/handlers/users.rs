@@ -17,7 +17,7 @@ use crate::generated::types::{
     DisableUserRequest, DisableUserResult, EnableUserRequest, EnableUserResult, MessageAction,
     User, UserStackAssociation, UserStackAssociationError, UserStackAssociationErrorCode,
 };
-use crate::pagination::page_from_token;
+use crate::pagination::{page_from_token, page_size};
 use crate::state::RegionState;
 
 /// Page size when MaxResults is absent.
@@ -25,13 +25,6 @@ const DEFAULT_PAGE_SIZE: usize = 25;
 
 /// The status the model documents for a user who has not yet signed in.
 const NEW_USER_STATUS: &str = "UNCONFIRMED";
-
-fn page_size(max_results: Option<i32>) -> usize {
-    match max_results {
-        Some(n) if n > 0 => n as usize,
-        _ => DEFAULT_PAGE_SIZE,
-    }
-}
 
 /// Only user-pool users can be managed through the API.
 fn require_userpool(authentication_type: AuthenticationType) -> Result<(), ApiError> {
@@ -108,7 +101,7 @@ pub fn describe_users(
         OP,
         &state.users,
         req.next_token.as_deref(),
-        page_size(req.max_results),
+        page_size(req.max_results, DEFAULT_PAGE_SIZE),
     )?;
     Ok(DescribeUsersResult {
         users: Some(users.into_iter().map(|(_, u)| u.clone()).collect()),
@@ -299,7 +292,7 @@ pub fn describe_user_stack_associations(
         OP,
         &matching,
         req.next_token.as_deref(),
-        page_size(req.max_results),
+        page_size(req.max_results, DEFAULT_PAGE_SIZE),
     )?;
     Ok(DescribeUserStackAssociationsResult {
         user_stack_associations: Some(items.into_iter().map(|(_, a)| a.clone()).collect()),

@@ -59,6 +59,27 @@ impl Reply {
     }
 }
 
+/// Sends `req` and reads the whole reply; an empty body reads as null.
+async fn read_reply(
+    req: reqwest::RequestBuilder,
+    decode: impl Fn(&[u8]) -> Value,
+) -> Result<Reply, reqwest::Error> {
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await?;
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        decode(&bytes)
+    };
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// A SigV4-shaped Authorization header naming the access key and region.
 pub fn authorization(access_key: &str, region: &str) -> String {
     format!(
@@ -87,6 +108,15 @@ impl TestServer {
         body: Vec<u8>,
         who: Option<(&str, &str)>,
     ) -> Reply {
+        self.try_json_raw(target, body, who).await.unwrap()
+    }
+
+    async fn try_json_raw(
+        &self,
+        target: Option<&str>,
+        body: Vec<u8>,
+        who: Option<(&str, &str)>,
+    ) -> Result<Reply, reqwest::Error> {
         let mut req = self
             .http
             .post(format!("{}/", self.url))
@@ -98,27 +128,25 @@ impl TestServer {
         if let Some((key, region)) = who {
             req = req.header("authorization", authorization(key, region));
         }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        read_reply(req, |bytes| {
+            serde_json::from_slice(bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(bytes).into()))
+        })
+        .await
     }
 
-    /// Smithy RPC v2 CBOR with a raw body; the reply body is decoded into JSON form
-    /// (tag-1 timestamps become numbers, and are also reported in `timestamps_tagged`).
+    /// Smithy RPC v2 CBOR with a raw body; the reply body is decoded into JSON form, with
+    /// tag-1 timestamps shown as `{"$epoch": seconds}`.
     pub async fn cbor_raw(&self, path_operation: &str, body: Vec<u8>) -> Reply {
-        let resp = self
+        self.try_cbor_raw(path_operation, body).await.unwrap()
+    }
+
+    async fn try_cbor_raw(
+        &self,
+        path_operation: &str,
+        body: Vec<u8>,
+    ) -> Result<Reply, reqwest::Error> {
+        let req = self
             .http
             .post(format!(
                 "{}/service/PhotonAdminProxyService/operation/{path_operation}",
@@ -127,24 +155,11 @@ impl TestServer {
             .header("content-type", "application/cbor")
             .header("accept", "application/cbor")
             .header("smithy-protocol", "rpc-v2-cbor")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            let cbor: ciborium::Value = ciborium::de::from_reader(&bytes[..]).unwrap();
-            cbor_to_json(cbor)
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+            .body(body);
+        read_reply(req, |bytes| {
+            cbor_to_json(ciborium::de::from_reader(bytes).unwrap())
+        })
+        .await
     }
 
     pub async fn cbor(&self, operation: &str, body: Value) -> Reply {
@@ -222,9 +237,24 @@ impl Reply {
 
 impl TestServer {
     pub async fn call(&self, wire: Wire, operation: &str, body: Value) -> Reply {
+        self.try_call(wire, operation, body).await.unwrap()
+    }
+
+    /// Like `call`, but a failed connection is an error instead of a panic (for servers
+    /// that are killed mid-test).
+    pub async fn try_call(
+        &self,
+        wire: Wire,
+        operation: &str,
+        body: Value,
+    ) -> Result<Reply, reqwest::Error> {
         match wire {
-            Wire::Json => self.json(operation, body).await,
-            Wire::Cbor => self.cbor(operation, body).await,
+            Wire::Json => {
+                let target = format!("PhotonAdminProxyService.{operation}");
+                self.try_json_raw(Some(&target), serde_json::to_vec(&body).unwrap(), None)
+                    .await
+            }
+            Wire::Cbor => self.try_cbor_raw(operation, to_cbor(&body)).await,
         }
     }
 
