@@ -229,10 +229,6 @@ impl Reply {
         let t = self.error_code();
         t.rsplit('#').next().unwrap_or(t)
     }
-
-    pub fn ok(&self) -> bool {
-        self.status == 200
-    }
 }
 
 impl TestServer {
