@@ -105,10 +105,6 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let bound: SocketAddr = listener.local_addr().expect("bound address");
-    tracing::info!(
-        "appstream-local {} listening on http://{bound}",
-        env!("CARGO_PKG_VERSION")
-    );
     let store = match &cli.state_dir {
         Some(dir) => match appstream_local::durable_store(dir, &config) {
             Ok(store) => store,
@@ -124,7 +120,14 @@ async fn main() -> std::process::ExitCode {
     }
     let header_timeout = config.header_timeout;
     let app = appstream_local::server::router(store.clone(), config);
-    appstream_local::serve(listener, app, header_timeout, shutdown_signal()).await;
+    // Handlers go in before the address is announced: a supervisor that signals as soon as
+    // it sees the address must get a clean stop, not the default action of SIGTERM.
+    let shutdown = shutdown_signal();
+    tracing::info!(
+        "appstream-local {} listening on http://{bound}",
+        env!("CARGO_PKG_VERSION")
+    );
+    appstream_local::serve(listener, app, header_timeout, shutdown).await;
     if let Some(journal) = store.journal.get() {
         if let Err(e) = journal.compact(&store) {
             tracing::error!(
@@ -146,24 +149,33 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Resolves on SIGINT or SIGTERM; axum then stops accepting and drains in-flight requests.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// The handlers are registered when this is called, not when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {},
+                    _ = terminate.recv() => {},
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+            _ => {
+                tracing::warn!("cannot install signal handlers; stop with SIGKILL");
+                std::future::pending::<()>().await
+            }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        tracing::info!("shutdown signal received; finishing in-flight requests");
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+    }
 }

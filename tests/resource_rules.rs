@@ -439,14 +439,23 @@ async fn image_builders_refuse_changes_mid_transition() {
         );
     }
     for wire in WIRES {
-        let s = start_with(config(300, false)).await;
+        // Long enough that a slow machine cannot finish the deletion between the two calls.
+        let s = start_with(config(1000, false)).await;
         s.ok(
             wire,
             "CreateImageBuilder",
             json!({"Name": "ib", "ImageName": IMAGE, "InstanceType": "stream.standard.large"}),
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        let started = std::time::Instant::now();
+        while s
+            .ok(wire, "DescribeImageBuilders", json!({"Names": ["ib"]}))
+            .await["ImageBuilders"][0]["State"]
+            != "RUNNING"
+        {
+            assert!(started.elapsed() < Duration::from_secs(10), "never RUNNING");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let deleting = s
             .ok(wire, "DeleteImageBuilder", json!({"Name": "ib"}))
             .await;
