@@ -80,7 +80,7 @@ macro_rules! handlers {
             protocol: Protocol,
         ) -> Result<Vec<u8>, ApiError> {
             match op {
-                $(Operation::$op => invoke(op, ctx, state, input, protocol, $handler),)*
+                $(Operation::$op => invoke(ctx, state, input, protocol, $handler),)*
                 _ => Err(ApiError::not_implemented(op.name())),
             }
         }
@@ -204,7 +204,6 @@ fn run(
 }
 
 fn invoke<I: DeserializeOwned, O: Serialize>(
-    op: Operation,
     ctx: &RequestContext,
     state: &mut RegionState,
     input: Value,
@@ -214,5 +213,5 @@ fn invoke<I: DeserializeOwned, O: Serialize>(
     let input: I = serde_json::from_value(input)
         .map_err(|e| ApiError::serialization(format!("The request could not be read: {e}")))?;
     let output = handler(ctx, state, input)?;
-    protocol.encode_output(op.output(), &output)
+    protocol.encode_output(&output)
 }

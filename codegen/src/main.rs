@@ -301,14 +301,21 @@ fn rust_type(m: &Model, target: &str) -> String {
         "structure" => target.to_string(),
         "string" if m.is_enum(target) => target.to_string(),
         "string" => "String".into(),
-        "list" => format!(
-            "Vec<{}>",
-            rust_type(m, m.shape(target)["member"]["shape"].as_str().unwrap())
-        ),
-        "map" => format!(
-            "BTreeMap<String, {}>",
-            rust_type(m, m.shape(target)["value"]["shape"].as_str().unwrap())
-        ),
+        "list" | "map" => {
+            let inner = match m.kind(target) {
+                "list" => m.shape(target)["member"]["shape"].as_str().unwrap(),
+                _ => m.shape(target)["value"]["shape"].as_str().unwrap(),
+            };
+            // Only struct members carry the timestamp marker the CBOR writer needs.
+            assert!(
+                m.kind(inner) != "timestamp",
+                "shape {target}: timestamps inside lists and maps are not marked for CBOR"
+            );
+            match m.kind(target) {
+                "list" => format!("Vec<{}>", rust_type(m, inner)),
+                _ => format!("BTreeMap<String, {}>", rust_type(m, inner)),
+            }
+        }
         "integer" => "i32".into(),
         "long" => "i64".into(),
         "boolean" => "bool".into(),
@@ -413,15 +420,27 @@ fn gen_types(m: &Model) -> String {
                     let target = member["shape"].as_str().unwrap();
                     let ty = rust_type(m, target);
                     let field = snake_case(mname);
+                    // CBOR tags timestamps; the marker tells its writer which numbers are.
+                    let timestamp = m.kind(target) == "timestamp";
                     if required.contains(&mname.as_str()) {
+                        let with = if timestamp {
+                            ", serialize_with = \"crate::protocol::timestamp::serialize\""
+                        } else {
+                            ""
+                        };
                         let _ = writeln!(
                             s,
-                            "    #[serde(rename = {mname:?})]\n    pub {field}: {ty},"
+                            "    #[serde(rename = {mname:?}{with})]\n    pub {field}: {ty},"
                         );
                     } else {
+                        let with = if timestamp {
+                            ", serialize_with = \"crate::protocol::timestamp::serialize_option\""
+                        } else {
+                            ""
+                        };
                         let _ = writeln!(
                             s,
-                            "    #[serde(rename = {mname:?}, default, skip_serializing_if = \"Option::is_none\")]\n    pub {field}: Option<{ty}>,"
+                            "    #[serde(rename = {mname:?}, default, skip_serializing_if = \"Option::is_none\"{with})]\n    pub {field}: Option<{ty}>,"
                         );
                     }
                 }

@@ -91,9 +91,15 @@ pub struct AdminAppLicenseUsageRecord {
     pub billing_period: String,
     #[serde(rename = "OwnerAWSAccountId")]
     pub owner_aws_account_id: String,
-    #[serde(rename = "SubscriptionFirstUsedDate")]
+    #[serde(
+        rename = "SubscriptionFirstUsedDate",
+        serialize_with = "crate::protocol::timestamp::serialize"
+    )]
     pub subscription_first_used_date: Timestamp,
-    #[serde(rename = "SubscriptionLastUsedDate")]
+    #[serde(
+        rename = "SubscriptionLastUsedDate",
+        serialize_with = "crate::protocol::timestamp::serialize"
+    )]
     pub subscription_last_used_date: Timestamp,
     #[serde(rename = "LicenseType")]
     pub license_type: String,
@@ -270,7 +276,8 @@ pub struct AppBlock {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
@@ -336,7 +343,8 @@ pub struct AppBlockBuilder {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
@@ -576,7 +584,8 @@ pub struct Application {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
 }
@@ -1022,7 +1031,12 @@ pub struct CreateAppBlockBuilderStreamingURLResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub streaming_url: Option<String>,
-    #[serde(rename = "Expires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Expires",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
+    )]
     pub expires: Option<Timestamp>,
 }
 
@@ -1450,7 +1464,12 @@ pub struct CreateImageBuilderStreamingURLResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub streaming_url: Option<String>,
-    #[serde(rename = "Expires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Expires",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
+    )]
     pub expires: Option<Timestamp>,
 }
 
@@ -1648,7 +1667,12 @@ pub struct CreateStreamingURLResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub streaming_url: Option<String>,
-    #[serde(rename = "Expires", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Expires",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
+    )]
     pub expires: Option<Timestamp>,
 }
 
@@ -2405,7 +2429,8 @@ pub struct DirectoryConfig {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
@@ -2567,13 +2592,15 @@ pub struct Entitlement {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
         rename = "LastModifiedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub last_modified_time: Option<Timestamp>,
 }
@@ -2615,7 +2642,10 @@ pub struct ExportImageTask {
     pub image_arn: String,
     #[serde(rename = "AmiName")]
     pub ami_name: String,
-    #[serde(rename = "CreatedDate")]
+    #[serde(
+        rename = "CreatedDate",
+        serialize_with = "crate::protocol::timestamp::serialize"
+    )]
     pub created_date: Timestamp,
     #[serde(
         rename = "AmiDescription",
@@ -2726,7 +2756,8 @@ pub struct Fleet {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
@@ -3154,13 +3185,15 @@ pub struct Image {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
         rename = "PublicBaseImageReleasedDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub public_base_image_released_date: Option<Timestamp>,
     #[serde(
@@ -3268,7 +3301,8 @@ pub struct ImageBuilder {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
@@ -3988,7 +4022,8 @@ pub struct ResourceError {
     #[serde(
         rename = "ErrorTimestamp",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub error_timestamp: Option<Timestamp>,
 }
@@ -4088,12 +4123,18 @@ pub struct Session {
         skip_serializing_if = "Option::is_none"
     )]
     pub connection_state: Option<SessionConnectionState>,
-    #[serde(rename = "StartTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "StartTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
+    )]
     pub start_time: Option<Timestamp>,
     #[serde(
         rename = "MaxExpirationTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub max_expiration_time: Option<Timestamp>,
     #[serde(
@@ -4259,7 +4300,8 @@ pub struct Stack {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(
@@ -4708,7 +4750,8 @@ pub struct Theme {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
 }
@@ -5421,7 +5464,8 @@ pub struct UsageReportSubscription {
     #[serde(
         rename = "LastGeneratedReportDate",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub last_generated_report_date: Option<Timestamp>,
     #[serde(
@@ -5449,7 +5493,8 @@ pub struct User {
     #[serde(
         rename = "CreatedTime",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::protocol::timestamp::serialize_option"
     )]
     pub created_time: Option<Timestamp>,
     #[serde(rename = "AuthenticationType")]

@@ -2,7 +2,9 @@
 //! (a JSON value tree) and back; neither knows what an operation means.
 
 pub mod cbor;
+pub mod cbor_writer;
 pub mod json;
+pub mod timestamp;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +12,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::schema::ShapeId;
 
 pub const SERVICE: &str = "PhotonAdminProxyService";
 
@@ -41,23 +42,14 @@ impl Protocol {
         }
     }
 
-    /// Writes an operation's output. JSON is written straight from the typed value; CBOR
-    /// goes through the value tree, where the output shape says which numbers are
-    /// timestamps to tag.
-    pub fn encode_output<T: Serialize>(
-        self,
-        shape: ShapeId,
-        output: &T,
-    ) -> Result<Vec<u8>, ApiError> {
-        let failed = |e: serde_json::Error| {
+    /// Writes an operation's output straight from its typed value, in either protocol.
+    pub fn encode_output<T: Serialize>(self, output: &T) -> Result<Vec<u8>, ApiError> {
+        let failed = |e: &dyn std::fmt::Display| {
             ApiError::internal(format!("The response could not be written: {e}"))
         };
         match self {
-            Protocol::AwsJson11 => serde_json::to_vec(output).map_err(failed),
-            Protocol::RpcV2Cbor => {
-                let value = serde_json::to_value(output).map_err(failed)?;
-                Ok(cbor::encode_output(shape, &value))
-            }
+            Protocol::AwsJson11 => serde_json::to_vec(output).map_err(|e| failed(&e)),
+            Protocol::RpcV2Cbor => cbor_writer::to_vec(output).map_err(|e| failed(&e)),
         }
     }
 
