@@ -243,6 +243,55 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The two throughput and latency targets, measured in `rounds` rounds that each run the
+/// minimal handler and then both protocols back to back, so that a slow spell of the
+/// shared machine lands on both sides of a ratio. Reports the median ratio of the rounds.
+async fn paired_rounds(ours: &str, rounds: usize, seconds: f64) -> Value {
+    let (minimal, _) = spawn_server(true);
+    let minimal_call = Call {
+        path: "/".into(),
+        headers: vec![("content-type", "application/json".into())],
+        body: Bytes::from_static(b"{}"),
+    };
+    // (connections, wire) -> per-round throughput ratios and p99 ratios.
+    let mut ratios: BTreeMap<_, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for _ in 0..rounds {
+        for c in [16, 64] {
+            let call = minimal_call.clone();
+            let base = drive(&minimal.addr, c, seconds, move |_, _, _| call.clone()).await;
+            for wire in [Wire::Json, Wire::Cbor] {
+                let f = drive(ours, c, seconds, move |id, i, _| {
+                    let n = (id * 7919 + i as usize * 104_729) % 10_000;
+                    api_call(
+                        wire,
+                        "DescribeStacks",
+                        &json!({"Names": [format!("s{n:06}")]}),
+                    )
+                })
+                .await;
+                let entry = ratios.entry((c, wire.label())).or_default();
+                entry
+                    .0
+                    .push(f.requests_per_second / base.requests_per_second);
+                entry.1.push(f.p99_us as f64 / base.p99_us.max(1) as f64);
+            }
+        }
+    }
+    let middle = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("\nDescribeStacks by name (10k stored) against the minimal handler, median of {rounds} paired rounds:");
+    let mut out = Vec::new();
+    for ((c, wire), (throughput, p99)) in ratios {
+        let (throughput, p99) = (middle(throughput), middle(p99));
+        println!("  {wire:<5} {c:>3} connections: throughput {throughput:.2}x, p99 {p99:.2}x");
+        out.push(json!({"wire": wire, "connections": c, "throughput_vs_minimal": throughput, "p99_vs_minimal": p99, "rounds": rounds}));
+    }
+    println!();
+    json!(out)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -336,16 +385,21 @@ fn main() {
     let out = std::env::var("BENCH_OUT").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-results.json").into()
     });
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+        .max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let results = runtime.block_on(run(seconds));
+    let results = runtime.block_on(run(seconds, rounds));
     std::fs::write(&out, serde_json::to_string_pretty(&results).unwrap() + "\n").unwrap();
     println!("\nresults written to {out}");
 }
 
-async fn run(seconds: f64) -> Value {
+async fn run(seconds: f64, rounds: usize) -> Value {
     let mut results = BTreeMap::new();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
@@ -451,6 +505,8 @@ async fn run(seconds: f64) -> Value {
             );
         }
     }
+    let targets = paired_rounds(&server.addr, rounds, seconds.min(2.0)).await;
+    results.insert("targets", targets);
     for wire in [Wire::Json, Wire::Cbor] {
         for c in CONNECTIONS {
             let f = drive(&server.addr, c, seconds, move |_, _, previous| {
