@@ -15,7 +15,10 @@ use crate::handlers::{
     associations, fleets, image_builders, images, sessions, stacks, tagging, users,
 };
 use crate::protocol::Protocol;
-use crate::state::{lock, RegionState, Store};
+use std::sync::RwLock;
+
+use crate::persistence::Journal;
+use crate::state::{read, write, RegionState, Store};
 use crate::validation::validate_input;
 
 /// What a handler knows of the request besides its input. Time and randomness come from
@@ -46,7 +49,8 @@ impl<'a> RequestContext<'a> {
         RequestContext::new(tenant, config, wall_clock(), uuid::Uuid::new_v4())
     }
 
-    /// When a state change begun now completes, in epoch seconds.
+    /// When a state change begun now completes, in epoch seconds. Handlers take every
+    /// transition's due time from here; dispatch relies on that to know when to settle.
     pub fn transition_due(&self) -> f64 {
         self.now + self.config.transition_delay.as_secs_f64()
     }
@@ -65,22 +69,26 @@ pub fn wall_clock() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
 
-type Handler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
+/// A handler that changes state: it runs with the region locked exclusively.
+type WriteHandler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
+/// A handler that only reads: concurrent reads of a region run side by side.
+type ReadHandler<I, O> = fn(&RequestContext, &RegionState, I) -> Result<O, ApiError>;
 
 macro_rules! handlers {
-    ($($op:ident => $handler:path,)*) => {
+    ($($op:ident => $access:ident $handler:path,)*) => {
         /// The operations this server implements, in the model's naming.
         pub const IMPLEMENTED: &[Operation] = &[$(Operation::$op),*];
 
         fn call(
             op: Operation,
             ctx: &RequestContext,
-            state: &mut RegionState,
+            region: &RwLock<RegionState>,
             input: Value,
             protocol: Protocol,
+            journal: Option<&Journal>,
         ) -> Result<Vec<u8>, ApiError> {
             match op {
-                $(Operation::$op => invoke(ctx, state, input, protocol, $handler),)*
+                $(Operation::$op => $access(op, ctx, region, input, protocol, journal, $handler),)*
                 _ => Err(ApiError::not_implemented(op.name())),
             }
         }
@@ -88,46 +96,46 @@ macro_rules! handlers {
 }
 
 handlers! {
-    CreateStack => stacks::create_stack,
-    DescribeStacks => stacks::describe_stacks,
-    UpdateStack => stacks::update_stack,
-    DeleteStack => stacks::delete_stack,
-    ListTagsForResource => tagging::list_tags_for_resource,
-    TagResource => tagging::tag_resource,
-    UntagResource => tagging::untag_resource,
-    CreateFleet => fleets::create_fleet,
-    DescribeFleets => fleets::describe_fleets,
-    UpdateFleet => fleets::update_fleet,
-    DeleteFleet => fleets::delete_fleet,
-    StartFleet => fleets::start_fleet,
-    StopFleet => fleets::stop_fleet,
-    AssociateFleet => associations::associate_fleet,
-    DisassociateFleet => associations::disassociate_fleet,
-    ListAssociatedFleets => associations::list_associated_fleets,
-    ListAssociatedStacks => associations::list_associated_stacks,
-    DescribeImages => images::describe_images,
-    DeleteImage => images::delete_image,
-    CreateUpdatedImage => images::create_updated_image,
-    DescribeImagePermissions => images::describe_image_permissions,
-    UpdateImagePermissions => images::update_image_permissions,
-    DeleteImagePermissions => images::delete_image_permissions,
-    CreateImageBuilder => image_builders::create_image_builder,
-    DescribeImageBuilders => image_builders::describe_image_builders,
-    StartImageBuilder => image_builders::start_image_builder,
-    StopImageBuilder => image_builders::stop_image_builder,
-    DeleteImageBuilder => image_builders::delete_image_builder,
-    CreateImageBuilderStreamingURL => image_builders::create_image_builder_streaming_url,
-    CreateUser => users::create_user,
-    DescribeUsers => users::describe_users,
-    DeleteUser => users::delete_user,
-    EnableUser => users::enable_user,
-    DisableUser => users::disable_user,
-    BatchAssociateUserStack => users::batch_associate_user_stack,
-    BatchDisassociateUserStack => users::batch_disassociate_user_stack,
-    DescribeUserStackAssociations => users::describe_user_stack_associations,
-    CreateStreamingURL => sessions::create_streaming_url,
-    DescribeSessions => sessions::describe_sessions,
-    ExpireSession => sessions::expire_session,
+    CreateStack => writing stacks::create_stack,
+    DescribeStacks => reading stacks::describe_stacks,
+    UpdateStack => writing stacks::update_stack,
+    DeleteStack => writing stacks::delete_stack,
+    ListTagsForResource => reading tagging::list_tags_for_resource,
+    TagResource => writing tagging::tag_resource,
+    UntagResource => writing tagging::untag_resource,
+    CreateFleet => writing fleets::create_fleet,
+    DescribeFleets => reading fleets::describe_fleets,
+    UpdateFleet => writing fleets::update_fleet,
+    DeleteFleet => writing fleets::delete_fleet,
+    StartFleet => writing fleets::start_fleet,
+    StopFleet => writing fleets::stop_fleet,
+    AssociateFleet => writing associations::associate_fleet,
+    DisassociateFleet => writing associations::disassociate_fleet,
+    ListAssociatedFleets => reading associations::list_associated_fleets,
+    ListAssociatedStacks => reading associations::list_associated_stacks,
+    DescribeImages => reading images::describe_images,
+    DeleteImage => writing images::delete_image,
+    CreateUpdatedImage => writing images::create_updated_image,
+    DescribeImagePermissions => reading images::describe_image_permissions,
+    UpdateImagePermissions => writing images::update_image_permissions,
+    DeleteImagePermissions => writing images::delete_image_permissions,
+    CreateImageBuilder => writing image_builders::create_image_builder,
+    DescribeImageBuilders => reading image_builders::describe_image_builders,
+    StartImageBuilder => writing image_builders::start_image_builder,
+    StopImageBuilder => writing image_builders::stop_image_builder,
+    DeleteImageBuilder => writing image_builders::delete_image_builder,
+    CreateImageBuilderStreamingURL => writing image_builders::create_image_builder_streaming_url,
+    CreateUser => writing users::create_user,
+    DescribeUsers => reading users::describe_users,
+    DeleteUser => writing users::delete_user,
+    EnableUser => writing users::enable_user,
+    DisableUser => writing users::disable_user,
+    BatchAssociateUserStack => writing users::batch_associate_user_stack,
+    BatchDisassociateUserStack => writing users::batch_disassociate_user_stack,
+    DescribeUserStackAssociations => reading users::describe_user_stack_associations,
+    CreateStreamingURL => writing sessions::create_streaming_url,
+    DescribeSessions => reading sessions::describe_sessions,
+    ExpireSession => writing sessions::expire_session,
 }
 
 pub fn is_implemented(op: Operation) -> bool {
@@ -135,7 +143,7 @@ pub fn is_implemented(op: Operation) -> bool {
 }
 
 /// Runs one decoded request to its encoded output. The input is validated in full before
-/// any state is touched, and the region's lock is held for the whole operation,
+/// any state is touched; a write holds the region's lock for the whole operation,
 /// including the journal append when state is durable. The protocol only writes the
 /// output; handlers never see it.
 pub fn dispatch(
@@ -158,12 +166,6 @@ pub fn dispatch_replay(
     run(op, ctx, store, input, Protocol::AwsJson11, false).map(|_| ())
 }
 
-/// Operations that change nothing need no journal record.
-fn is_read_only(op: Operation) -> bool {
-    let name = op.name();
-    name.starts_with("Describe") || name.starts_with("List") || name.starts_with("Get")
-}
-
 fn run(
     op: Operation,
     ctx: &RequestContext,
@@ -176,24 +178,12 @@ fn run(
         return Err(ApiError::not_implemented(op.name()));
     }
     validate_input(op.input(), &input)?;
-    let journal = store.journal.get().filter(|_| journal && !is_read_only(op));
-    let record = journal.map(|_| input.clone());
+    let journal = store.journal.get().filter(|_| journal);
     let _operation = store.enter();
     let region = store.region(ctx.tenant);
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {
-        let mut state = lock(&region);
-        state.settle(ctx.now);
-        let output = call(op, ctx, &mut state, input, protocol)?;
-        if let (Some(journal), Some(input)) = (journal, record) {
-            journal
-                .append(ctx.tenant, op.name(), ctx, input)
-                .map_err(|e| {
-                    tracing::error!("journal append failed: {e}");
-                    ApiError::internal(format!("The write could not be made durable: {e}"))
-                })?;
-        }
-        Ok(output)
+        call(op, ctx, &region, input, protocol, journal)
     }))
     .unwrap_or_else(|_| {
         Err(ApiError::internal(format!(
@@ -203,15 +193,62 @@ fn run(
     })
 }
 
-fn invoke<I: DeserializeOwned, O: Serialize>(
+fn typed_input<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
+    serde_json::from_value(input)
+        .map_err(|e| ApiError::serialization(format!("The request could not be read: {e}")))
+}
+
+/// Runs a read under a shared lock; the input is read and the output written outside it.
+fn reading<I: DeserializeOwned, O: Serialize>(
+    _op: Operation,
     ctx: &RequestContext,
-    state: &mut RegionState,
+    region: &RwLock<RegionState>,
     input: Value,
     protocol: Protocol,
-    handler: Handler<I, O>,
+    _journal: Option<&Journal>,
+    handler: ReadHandler<I, O>,
 ) -> Result<Vec<u8>, ApiError> {
-    let input: I = serde_json::from_value(input)
-        .map_err(|e| ApiError::serialization(format!("The request could not be read: {e}")))?;
-    let output = handler(ctx, state, input)?;
+    let input = typed_input(input)?;
+    let output = {
+        let mut state = read(region);
+        if state.needs_settling(ctx.now) {
+            drop(state);
+            write(region).settle(ctx.now);
+            state = read(region);
+        }
+        handler(ctx, &state, input)?
+    };
+    protocol.encode_output(&output)
+}
+
+/// Runs a write under the exclusive lock, journal append included when state is
+/// durable, so the journal's order is the order in which writes took effect.
+fn writing<I: DeserializeOwned, O: Serialize>(
+    op: Operation,
+    ctx: &RequestContext,
+    region: &RwLock<RegionState>,
+    input: Value,
+    protocol: Protocol,
+    journal: Option<&Journal>,
+    handler: WriteHandler<I, O>,
+) -> Result<Vec<u8>, ApiError> {
+    let record = journal.map(|_| input.clone());
+    let input = typed_input(input)?;
+    let output = {
+        let mut state = write(region);
+        state.settle(ctx.now);
+        let output = handler(ctx, &mut state, input)?;
+        // Every transition a handler begins is due at this time (see `transition_due`).
+        state.expect_transition_by(ctx.transition_due());
+        if let (Some(journal), Some(record)) = (journal, record) {
+            journal
+                .append(ctx.tenant, op.name(), ctx, record)
+                .map_err(|e| {
+                    tracing::error!("journal append failed: {e}");
+                    ApiError::internal(format!("The write could not be made durable: {e}"))
+                })?;
+        }
+        output
+    };
     protocol.encode_output(&output)
 }

@@ -72,7 +72,7 @@ fn names_page<'a>(
 /// The model lists no errors for this operation: an unknown stack has no fleets.
 pub fn list_associated_fleets(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: ListAssociatedFleetsRequest,
 ) -> Result<ListAssociatedFleetsResult, ApiError> {
     let (names, next_token) = names_page(
@@ -88,7 +88,7 @@ pub fn list_associated_fleets(
 
 pub fn list_associated_stacks(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: ListAssociatedStacksRequest,
 ) -> Result<ListAssociatedStacksResult, ApiError> {
     let (names, next_token) = names_page(

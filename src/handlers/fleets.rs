@@ -143,7 +143,7 @@ pub fn create_fleet(
 
 pub fn describe_fleets(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeFleetsRequest,
 ) -> Result<DescribeFleetsResult, ApiError> {
     let (fleets, next_token) = describe(

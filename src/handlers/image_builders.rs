@@ -112,7 +112,7 @@ pub fn create_image_builder(
 
 pub fn describe_image_builders(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeImageBuildersRequest,
 ) -> Result<DescribeImageBuildersResult, ApiError> {
     let (builders, next_token) = describe(

@@ -179,7 +179,7 @@ fn lookup_by_arn(tenant: &Tenant, state: &RegionState, arn: &str) -> Option<Imag
 
 pub fn describe_images(
     ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeImagesRequest,
 ) -> Result<DescribeImagesResult, ApiError> {
     const OP: &str = "DescribeImages";
@@ -340,7 +340,7 @@ pub fn update_image_permissions(
 
 pub fn describe_image_permissions(
     ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeImagePermissionsRequest,
 ) -> Result<DescribeImagePermissionsResult, ApiError> {
     const OP: &str = "DescribeImagePermissions";

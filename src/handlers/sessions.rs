@@ -130,7 +130,7 @@ pub fn create_streaming_url(
 
 pub fn describe_sessions(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeSessionsRequest,
 ) -> Result<DescribeSessionsResult, ApiError> {
     const OP: &str = "DescribeSessions";

@@ -87,7 +87,7 @@ pub fn create_stack(
 
 pub fn describe_stacks(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeStacksRequest,
 ) -> Result<DescribeStacksResult, ApiError> {
     let (stacks, next_token) = describe(

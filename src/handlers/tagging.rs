@@ -24,7 +24,7 @@ fn existing_resource(
 
 pub fn list_tags_for_resource(
     ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResponse, ApiError> {
     let arn = existing_resource(ctx, state, &req.resource_arn)?;

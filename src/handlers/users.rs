@@ -92,7 +92,7 @@ pub fn create_user(
 
 pub fn describe_users(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeUsersRequest,
 ) -> Result<DescribeUsersResult, ApiError> {
     const OP: &str = "DescribeUsers";
@@ -245,7 +245,7 @@ pub fn batch_disassociate_user_stack(
 
 pub fn describe_user_stack_associations(
     _ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: DescribeUserStackAssociationsRequest,
 ) -> Result<DescribeUserStackAssociationsResult, ApiError> {
     const OP: &str = "DescribeUserStackAssociations";

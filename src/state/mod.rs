@@ -15,7 +15,7 @@ use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
 
 #[derive(Default)]
 pub struct Store {
-    regions: RwLock<HashMap<Tenant, Arc<Mutex<RegionState>>>>,
+    regions: RwLock<HashMap<Tenant, Arc<RwLock<RegionState>>>>,
     /// With `--state-dir`, where every acknowledged write goes before it is answered.
     pub journal: std::sync::OnceLock<crate::persistence::Journal>,
     /// Held shared by every operation and exclusively by compaction, which must see no
@@ -50,7 +50,7 @@ impl Store {
         tenants
             .into_iter()
             .map(|tenant| {
-                let state = lock(&regions[tenant]);
+                let state = read(&regions[tenant]);
                 TenantState {
                     tenant: tenant.clone(),
                     state: state.clone(),
@@ -64,7 +64,7 @@ impl Store {
         let mut regions = write(&self.regions);
         regions.clear();
         for TenantState { tenant, state } in states {
-            regions.insert(tenant, Arc::new(Mutex::new(state)));
+            regions.insert(tenant, Arc::new(RwLock::new(state)));
         }
     }
 
@@ -78,13 +78,13 @@ impl Store {
     ) -> Result<(), E> {
         let _operation = self.enter();
         let regions = read(&self.regions);
-        let mut affected: Vec<(&Tenant, &Arc<Mutex<RegionState>>)> = regions
+        let mut affected: Vec<(&Tenant, &Arc<RwLock<RegionState>>)> = regions
             .iter()
             .filter(|(tenant, _)| only.is_none_or(|o| o == *tenant))
             .collect();
         // One order for everyone, so two resets cannot deadlock.
         affected.sort_by(|a, b| a.0.cmp(b.0));
-        let mut guards: Vec<_> = affected.iter().map(|(_, state)| lock(state)).collect();
+        let mut guards: Vec<_> = affected.iter().map(|(_, state)| write(state)).collect();
         record()?;
         for state in guards.iter_mut() {
             **state = RegionState::default();
@@ -93,7 +93,7 @@ impl Store {
     }
 
     /// The state of one account in one region, created empty on first use.
-    pub fn region(&self, tenant: &Tenant) -> Arc<Mutex<RegionState>> {
+    pub fn region(&self, tenant: &Tenant) -> Arc<RwLock<RegionState>> {
         if let Some(state) = read(&self.regions).get(tenant) {
             return state.clone();
         }
@@ -104,9 +104,9 @@ impl Store {
     }
 }
 
-/// One account's resources in one region. A request holds its lock for the whole
-/// operation, so every operation is atomic and concurrent creates of one name have
-/// exactly one winner.
+/// One account's resources in one region. A write holds its lock exclusively for the
+/// whole operation, so every operation is atomic and concurrent creates of one name have
+/// exactly one winner; reads share it.
 #[derive(Default, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RegionState {
@@ -127,6 +127,10 @@ pub struct RegionState {
     /// Streaming sessions by id.
     pub sessions: BTreeMap<String, Session>,
     pub tags: tags::TagStore,
+    /// No pending transition comes due before this (epoch seconds), so reads until then
+    /// need not settle. Zero, as after loading, means "unknown: settle at the next look".
+    #[serde(skip)]
+    next_due: f64,
 }
 
 impl RegionState {
@@ -144,14 +148,31 @@ impl RegionState {
         }
     }
 
+    /// Whether a state change may have come due by `now`.
+    pub fn needs_settling(&self, now: f64) -> bool {
+        now >= self.next_due
+    }
+
+    /// Records that a write may have begun a transition due at `due`.
+    pub fn expect_transition_by(&mut self, due: f64) {
+        self.next_due = self.next_due.min(due);
+    }
+
     /// Applies every state change that has come due (fleets started, builders booted or
-    /// deleted, images created). Called before each operation sees the region.
+    /// deleted, images created). Called before each operation sees the region; it scans
+    /// the resources only when something may be due.
     pub fn settle(&mut self, now: f64) {
+        if !self.needs_settling(now) {
+            return;
+        }
+        let mut next_due = f64::INFINITY;
         for record in self.fleets.values_mut() {
             record.settle(now);
+            next_due = next_due.min(record.transition.map_or(f64::INFINITY, |t| t.due));
         }
         for record in self.images.values_mut() {
             record.settle(now);
+            next_due = next_due.min(record.transition.map_or(f64::INFINITY, |t| t.due));
         }
         let mut gone = Vec::new();
         for (name, record) in self.image_builders.iter_mut() {
@@ -165,6 +186,10 @@ impl RegionState {
                 self.tags.remove_resource(&arn);
             }
         }
+        for record in self.image_builders.values() {
+            next_due = next_due.min(record.transition.map_or(f64::INFINITY, |t| t.due));
+        }
+        self.next_due = next_due;
     }
 
     pub fn fleets_of_stack<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = &'a str> {
@@ -188,10 +213,10 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+pub fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
 }
