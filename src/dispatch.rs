@@ -86,7 +86,7 @@ macro_rules! handlers {
             input: Value,
             protocol: Protocol,
             journal: Option<&Journal>,
-        ) -> Result<Vec<u8>, ApiError> {
+        ) -> Result<Dispatched, ApiError> {
             match op {
                 $(Operation::$op => $access(op, ctx, region, input, protocol, journal, $handler),)*
                 _ => Err(ApiError::not_implemented(op.name())),
@@ -146,13 +146,21 @@ pub fn is_implemented(op: Operation) -> bool {
 /// any state is touched; a write holds the region's lock for the whole operation,
 /// including the journal append when state is durable. The protocol only writes the
 /// output; handlers never see it.
+/// An operation's encoded output and, for a journaled write, the record that must be on
+/// disk before the write is acknowledged (`Journal::wait_durable`).
+#[derive(Debug)]
+pub struct Dispatched {
+    pub body: Vec<u8>,
+    pub journal_seq: Option<u64>,
+}
+
 pub fn dispatch(
     op: Operation,
     ctx: &RequestContext,
     store: &Store,
     input: Value,
     protocol: Protocol,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Dispatched, ApiError> {
     run(op, ctx, store, input, protocol, true)
 }
 
@@ -173,7 +181,7 @@ fn run(
     input: Value,
     protocol: Protocol,
     journal: bool,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Dispatched, ApiError> {
     if !is_implemented(op) {
         return Err(ApiError::not_implemented(op.name()));
     }
@@ -207,7 +215,7 @@ fn reading<I: DeserializeOwned, O: Serialize>(
     protocol: Protocol,
     _journal: Option<&Journal>,
     handler: ReadHandler<I, O>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Dispatched, ApiError> {
     let input = typed_input(input)?;
     let output = {
         let mut state = read(region);
@@ -218,7 +226,10 @@ fn reading<I: DeserializeOwned, O: Serialize>(
         }
         handler(ctx, &state, input)?
     };
-    protocol.encode_output(&output)
+    Ok(Dispatched {
+        body: protocol.encode_output(&output)?,
+        journal_seq: None,
+    })
 }
 
 /// Runs a write under the exclusive lock, journal append included when state is
@@ -231,24 +242,32 @@ fn writing<I: DeserializeOwned, O: Serialize>(
     protocol: Protocol,
     journal: Option<&Journal>,
     handler: WriteHandler<I, O>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Dispatched, ApiError> {
     let record = journal.map(|_| input.clone());
     let input = typed_input(input)?;
-    let output = {
+    let (output, journal_seq) = {
         let mut state = write(region);
         state.settle(ctx.now);
         let output = handler(ctx, &mut state, input)?;
         // Every transition a handler begins is due at this time (see `transition_due`).
         state.expect_transition_by(ctx.transition_due());
-        if let (Some(journal), Some(record)) = (journal, record) {
-            journal
-                .append(ctx.tenant, op.name(), ctx, record)
-                .map_err(|e| {
-                    tracing::error!("journal append failed: {e}");
-                    ApiError::internal(format!("The write could not be made durable: {e}"))
-                })?;
-        }
-        output
+        let seq = match (journal, record) {
+            (Some(journal), Some(record)) => Some(
+                journal
+                    .append(ctx.tenant, op.name(), ctx, record)
+                    .map_err(|e| not_durable(&e))?,
+            ),
+            _ => None,
+        };
+        (output, seq)
     };
-    protocol.encode_output(&output)
+    Ok(Dispatched {
+        body: protocol.encode_output(&output)?,
+        journal_seq,
+    })
+}
+
+pub fn not_durable(e: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!("journal write failed: {e}");
+    ApiError::internal(format!("The write could not be made durable: {e}"))
 }

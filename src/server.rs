@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::auth::{tenant, Tenant};
 use crate::config::Config;
-use crate::dispatch::{dispatch, RequestContext, IMPLEMENTED};
+use crate::dispatch::{dispatch, not_durable, RequestContext, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::protocol::{Protocol, SERVICE};
@@ -75,20 +75,25 @@ async fn reset(State(app): State<AppState>, body: axum::body::Bytes) -> Response
         }
     };
     let record_tenant = tenant.clone().unwrap_or_default();
-    let recorded = app
-        .store
-        .reset(tenant.as_ref(), || match app.store.journal.get() {
-            Some(journal) => {
-                let ctx = RequestContext::arriving(&record_tenant, &app.config);
-                journal.append(
+    let journal = app.store.journal.get();
+    let recorded = app.store.reset(tenant.as_ref(), || match journal {
+        Some(journal) => {
+            let ctx = RequestContext::arriving(&record_tenant, &app.config);
+            journal
+                .append(
                     &record_tenant,
                     "_reset",
                     &ctx,
                     json!({"all": tenant.is_none()}),
                 )
-            }
-            None => Ok(()),
-        });
+                .map(Some)
+        }
+        None => Ok(None),
+    });
+    let recorded = match (recorded, journal) {
+        (Ok(Some(seq)), Some(journal)) => journal.wait_durable(seq).await,
+        (other, _) => other.map(|_| ()),
+    };
     if let Err(e) = recorded {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -179,7 +184,7 @@ async fn api(
     let (protocol, name) = recognise(&method, &uri, &headers);
     let name_for_log = name.as_deref().unwrap_or("-").to_string();
 
-    let result = async {
+    let result: Result<Vec<u8>, ApiError> = async {
         let name = name?;
         let op = Operation::from_name(&name).ok_or_else(|| {
             let status = if protocol == Protocol::RpcV2Cbor {
@@ -197,7 +202,14 @@ async fn api(
                 .map_err(|_| ApiError::too_large(limit))?;
         let input = protocol.decode(&bytes)?;
         let ctx = RequestContext::arriving(&tenant, &app.config);
-        dispatch(op, &ctx, &app.store, input, protocol)
+        let dispatched = dispatch(op, &ctx, &app.store, input, protocol)?;
+        if let (Some(seq), Some(journal)) = (dispatched.journal_seq, app.store.journal.get()) {
+            journal
+                .wait_durable(seq)
+                .await
+                .map_err(|e| not_durable(&e))?;
+        }
+        Ok(dispatched.body)
     }
     .await;
 

@@ -71,11 +71,11 @@ impl Store {
     /// Forgets all state, or one account's in one region. `record` runs once every
     /// affected region is locked, so a write either lands before the reset (and is
     /// forgotten) or after it, in the journal as in memory.
-    pub fn reset<E>(
+    pub fn reset<T, E>(
         &self,
         only: Option<&Tenant>,
-        record: impl FnOnce() -> Result<(), E>,
-    ) -> Result<(), E> {
+        record: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         let _operation = self.enter();
         let regions = read(&self.regions);
         let mut affected: Vec<(&Tenant, &Arc<RwLock<RegionState>>)> = regions
@@ -85,11 +85,11 @@ impl Store {
         // One order for everyone, so two resets cannot deadlock.
         affected.sort_by(|a, b| a.0.cmp(b.0));
         let mut guards: Vec<_> = affected.iter().map(|(_, state)| write(state)).collect();
-        record()?;
+        let recorded = record()?;
         for state in guards.iter_mut() {
             **state = RegionState::default();
         }
-        Ok(())
+        Ok(recorded)
     }
 
     /// The state of one account in one region, created empty on first use.
