@@ -176,6 +176,10 @@ impl Drop for Server {
 /// Starts a server process (ours, or this bench binary as the minimal handler) and waits
 /// until it answers; returns it with the time from spawn to the first good response.
 fn spawn_server(minimal: bool) -> (Server, Duration) {
+    spawn_server_with(minimal, &[])
+}
+
+fn spawn_server_with(minimal: bool, extra: &[&str]) -> (Server, Duration) {
     let port = free_port();
     let started = Instant::now();
     let child = if minimal {
@@ -187,6 +191,7 @@ fn spawn_server(minimal: bool) -> (Server, Duration) {
     } else {
         Command::new(SERVER)
             .args(["--port", &port.to_string()])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -481,6 +486,31 @@ async fn run(seconds: f64, rounds: usize) -> Value {
             );
         }
     }
+    // Durable writes: every answer waits for the journal's fsync (shared by the writers
+    // waiting at the same time), on whatever disk holds the target directory.
+    let state_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(format!("bench-state-{}", std::process::id()));
+    let (durable, _) = spawn_server_with(false, &["--state-dir", state_dir.to_str().unwrap()]);
+    for c in CONNECTIONS {
+        let f = drive(&durable.addr, c, seconds, move |id, i, _| {
+            api_call(
+                Wire::Json,
+                "CreateStack",
+                &json!({"Name": format!("d-{c}-{id}-{i}")}),
+            )
+        })
+        .await;
+        report(
+            "CreateStack, --state-dir, fsynced (json)".to_string(),
+            c,
+            &f,
+            &mut scenarios,
+        );
+    }
+    drop(durable);
+    let _ = std::fs::remove_dir_all(&state_dir);
+
     // Reset to exactly 10,000 stacks for the describe scenarios.
     drop(server);
     let (server, _) = spawn_server(false);
