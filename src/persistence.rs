@@ -414,6 +414,50 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_each_see_their_own_record_on_disk() {
+        let dir =
+            std::env::temp_dir().join(format!("appstream-local-group-{}", uuid::Uuid::new_v4()));
+        let store = Store::default();
+        let config = Config::default();
+        let journal = Arc::new(Journal::open(&dir, &store, &config).unwrap());
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let journal = journal.clone();
+                tokio::spawn(async move {
+                    let tenant = Tenant::default();
+                    let config = Config::default();
+                    let ctx = RequestContext::arriving(&tenant, &config);
+                    let seq = journal
+                        .append(
+                            &tenant,
+                            "CreateStack",
+                            &ctx,
+                            serde_json::json!({"Name": format!("s{i}")}),
+                        )
+                        .unwrap();
+                    journal.wait_durable(seq).await.unwrap();
+                    assert!(*journal.durable.borrow() >= seq);
+                    seq
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for w in writers {
+            seqs.push(w.await.unwrap());
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=64).collect::<Vec<u64>>());
+        assert!(!journal.syncing.load(Ordering::Acquire));
+        let records = read_journal(&dir.join(JOURNAL)).unwrap();
+        assert_eq!(records.len(), 64);
+
+        // Compaction folds them into the snapshot and leaves an empty journal behind.
+        journal.compact(&store).unwrap();
+        assert!(read_journal(&dir.join(JOURNAL)).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn lines_carry_a_checksum_of_their_record() {
         let record = Record {

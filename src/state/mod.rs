@@ -220,3 +220,54 @@ pub fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generated::types::FleetState;
+    use lifecycle::Transition;
+
+    fn starting_fleet(due: f64) -> FleetRecord {
+        FleetRecord {
+            fleet: serde_json::from_value(serde_json::json!({
+                "Arn": "arn:aws:appstream:us-east-1:000000000000:fleet/f",
+                "Name": "f",
+                "InstanceType": "stream.standard.small",
+                "ComputeCapacityStatus": {"Desired": 1},
+                "State": "STARTING",
+            }))
+            .unwrap(),
+            transition: Some(Transition {
+                to: FleetState::Running,
+                due,
+            }),
+        }
+    }
+
+    #[test]
+    fn settling_waits_for_the_earliest_due_transition_and_no_longer() {
+        let mut state = RegionState::default();
+        assert!(
+            state.needs_settling(0.0),
+            "a fresh or loaded region settles first"
+        );
+        state.fleets.insert("f".into(), starting_fleet(10.0));
+        state.settle(5.0);
+        assert!(!state.needs_settling(9.9), "nothing is due before 10");
+        assert_eq!(state.fleets["f"].fleet.state, FleetState::Starting);
+
+        state.fleets.insert("g".into(), starting_fleet(20.0));
+        state.expect_transition_by(20.0);
+        assert!(state.needs_settling(10.0));
+        state.settle(10.0);
+        assert_eq!(state.fleets["f"].fleet.state, FleetState::Running);
+        assert_eq!(state.fleets["g"].fleet.state, FleetState::Starting);
+        assert!(
+            !state.needs_settling(19.9),
+            "g's transition is the next one due"
+        );
+        state.settle(20.0);
+        assert_eq!(state.fleets["g"].fleet.state, FleetState::Running);
+        assert!(!state.needs_settling(1e12), "nothing is pending any more");
+    }
+}
