@@ -243,6 +243,9 @@ fn writing<I: DeserializeOwned, O: Serialize>(
     journal: Option<&Journal>,
     handler: WriteHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
+    if let Some(journal) = journal {
+        journal.check_writable().map_err(|e| not_durable(&e))?;
+    }
     let record = journal.map(|_| input.clone());
     let input = typed_input(input)?;
     let (output, journal_seq) = {

@@ -42,6 +42,10 @@ pub enum PersistenceError {
         offset: usize,
         reason: String,
     },
+    #[error(
+        "durable state stopped taking writes after an earlier failure ({0}); restart the server"
+    )]
+    Stopped(String),
     #[error("{path}: record {seq} ({operation}) no longer applies: {reason}")]
     Replay {
         path: PathBuf,
@@ -88,6 +92,10 @@ pub struct Journal {
     durable: tokio::sync::watch::Sender<u64>,
     /// Set while one writer fsyncs on behalf of everyone who appended before it.
     syncing: AtomicBool,
+    /// The first failure to write or fsync the journal. After a failed fsync the kernel
+    /// may have dropped the unwritten pages, so nothing later can be promised durable:
+    /// every further write is refused, before it changes anything, until a restart.
+    stopped: std::sync::OnceLock<String>,
 }
 
 /// Clears `syncing` and wakes the waiters however the fsync ends, the caller's request
@@ -180,9 +188,26 @@ impl Journal {
             }),
             durable: tokio::sync::watch::Sender::new(last_seq),
             syncing: AtomicBool::new(false),
+            stopped: std::sync::OnceLock::new(),
         };
         journal.compact(store)?;
         Ok(journal)
+    }
+
+    /// Refuses writes once the journal has failed; checked before a write changes state.
+    pub fn check_writable(&self) -> Result<(), PersistenceError> {
+        match self.stopped.get() {
+            Some(reason) => Err(PersistenceError::Stopped(reason.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn stop(&self, error: PersistenceError) -> PersistenceError {
+        let reason = error.to_string();
+        if self.stopped.set(reason.clone()).is_ok() {
+            tracing::error!("durable state stops taking writes: {reason}");
+        }
+        error
     }
 
     /// Appends one write and returns its sequence number. It is not yet on disk: the
@@ -194,6 +219,7 @@ impl Journal {
         ctx: &RequestContext,
         input: Value,
     ) -> Result<u64, PersistenceError> {
+        self.check_writable()?;
         let mut journal = crate::state::lock(&self.file);
         let record = Record {
             seq: journal.next_seq,
@@ -208,7 +234,7 @@ impl Journal {
         if let Err(e) = (&*journal.file).write_all(&line) {
             // Cut a partial line off, so that later records do not follow damage.
             let _ = journal.file.set_len(journal.len);
-            return Err(io_error(&self.dir.join(JOURNAL))(e));
+            return Err(self.stop(io_error(&self.dir.join(JOURNAL))(e)));
         }
         journal.len += line.len() as u64;
         journal.next_seq += 1;
@@ -224,6 +250,7 @@ impl Journal {
             if *durable.borrow_and_update() >= seq {
                 return Ok(());
             }
+            self.check_writable()?;
             if self.syncing.swap(true, Ordering::AcqRel) {
                 let _ = durable.changed().await;
                 continue;
@@ -236,7 +263,7 @@ impl Journal {
             // Inline: at most one worker blocks here at a time, and handing the fsync to
             // a blocking thread cost a third of a lone writer's throughput.
             file.sync_data()
-                .map_err(io_error(&self.dir.join(JOURNAL)))?;
+                .map_err(|e| self.stop(io_error(&self.dir.join(JOURNAL))(e)))?;
             self.mark_durable(through);
             drop(turn);
         }
@@ -290,7 +317,8 @@ impl Journal {
             })
             .map_err(io_error(&journal_path))?;
         write_durably(&self.dir, &journal_path, &tail)?;
-        journal.file = Arc::new(open_append(&journal_path)?);
+        // The old file is gone now; appending anywhere but the new one would lose writes.
+        journal.file = Arc::new(open_append(&journal_path).map_err(|e| self.stop(e))?);
         journal.len = tail.len() as u64;
         journal.since_snapshot = tail.iter().filter(|b| **b == b'\n').count();
         // Every record so far is now in the snapshot or in the fsynced new journal.
@@ -455,6 +483,47 @@ mod tests {
         // Compaction folds them into the snapshot and leaves an empty journal behind.
         journal.compact(&store).unwrap();
         assert!(read_journal(&dir.join(JOURNAL)).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_journal_write_stops_all_later_writes_before_they_change_anything() {
+        let dir =
+            std::env::temp_dir().join(format!("appstream-local-stop-{}", uuid::Uuid::new_v4()));
+        let store = Store::default();
+        let config = Config::default();
+        let _ = store
+            .journal
+            .set(Journal::open(&dir, &store, &config).unwrap());
+        let journal = store.journal.get().unwrap();
+        // A handle that cannot be written stands in for a failing disk.
+        crate::state::lock(&journal.file).file = Arc::new(File::open(dir.join(JOURNAL)).unwrap());
+        let tenant = Tenant::default();
+        let create = |name: &str| {
+            let ctx = RequestContext::arriving(&tenant, &config);
+            crate::dispatch::dispatch(
+                Operation::CreateStack,
+                &ctx,
+                &store,
+                serde_json::json!({"Name": name}),
+                crate::protocol::Protocol::AwsJson11,
+            )
+        };
+        let first = create("first").unwrap_err();
+        assert_eq!(first.status, 500);
+        let second = create("second").unwrap_err();
+        assert_eq!(second.status, 500);
+        assert!(
+            second.message.contains("restart the server"),
+            "{}",
+            second.message
+        );
+        let names: Vec<String> = store
+            .export()
+            .into_iter()
+            .flat_map(|t| t.state.stacks.into_keys())
+            .collect();
+        assert_eq!(names, ["first"], "the refused write changed nothing");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
