@@ -47,7 +47,8 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_STATE_DIR", value_name = "DIR")]
     state_dir: Option<std::path::PathBuf>,
 
-    /// With --state-dir, compact the journal into a snapshot after this many writes.
+    /// With --state-dir, compact the journal into a snapshot after this many writes (and
+    /// once the journal is half the snapshot's size, so a large state is not rewritten often).
     #[arg(long, env = "APPSTREAM_LOCAL_COMPACT_AFTER", default_value_t = Config::default().compact_after_records, value_parser = clap::value_parser!(usize))]
     compact_after: usize,
 

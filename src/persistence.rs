@@ -83,6 +83,8 @@ struct JournalFile {
     next_seq: u64,
     /// Records appended since the last snapshot.
     since_snapshot: usize,
+    /// The last snapshot's size in bytes.
+    snapshot_len: u64,
 }
 
 pub struct Journal {
@@ -185,6 +187,7 @@ impl Journal {
                 len,
                 next_seq: last_seq + 1,
                 since_snapshot: 0,
+                snapshot_len: 0,
             }),
             durable: tokio::sync::watch::Sender::new(last_seq),
             syncing: AtomicBool::new(false),
@@ -277,9 +280,12 @@ impl Journal {
         });
     }
 
-    /// Whether at least `records` writes have been journaled since the last snapshot.
+    /// Whether at least `records` writes have been journaled since the last snapshot, and
+    /// the journal has grown to half the snapshot's size: rewriting a large state for a
+    /// few records would make compaction, not writes, the main cost of a long run.
     pub fn due_for_compaction(&self, records: usize) -> bool {
-        crate::state::lock(&self.file).since_snapshot >= records
+        let journal = crate::state::lock(&self.file);
+        journal.since_snapshot >= records && journal.len >= journal.snapshot_len / 2
     }
 
     /// Writes the whole store as the snapshot and starts the journal afresh with only the
@@ -299,7 +305,8 @@ impl Journal {
             regions,
         };
         let path = self.dir.join(SNAPSHOT);
-        let bytes = serde_json::to_vec(&snapshot).unwrap_or_default();
+        let bytes =
+            serde_json::to_vec(&snapshot).map_err(|e| io_error(&path)(std::io::Error::other(e)))?;
         drop(snapshot);
         write_durably(&self.dir, &path, &bytes)?;
 
@@ -321,6 +328,7 @@ impl Journal {
         journal.file = Arc::new(open_append(&journal_path).map_err(|e| self.stop(e))?);
         journal.len = tail.len() as u64;
         journal.since_snapshot = tail.iter().filter(|b| **b == b'\n').count();
+        journal.snapshot_len = bytes.len() as u64;
         // Every record so far is now in the snapshot or in the fsynced new journal.
         self.mark_durable(journal.next_seq - 1);
         Ok(())
@@ -524,6 +532,30 @@ mod tests {
             .flat_map(|t| t.state.stacks.into_keys())
             .collect();
         assert_eq!(names, ["first"], "the refused write changed nothing");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn compaction_waits_for_enough_records_and_a_journal_half_the_snapshot() {
+        let dir =
+            std::env::temp_dir().join(format!("appstream-local-policy-{}", uuid::Uuid::new_v4()));
+        let store = Store::default();
+        let config = Config::default();
+        let journal = Journal::open(&dir, &store, &config).unwrap();
+        let tenant = Tenant::default();
+        for i in 0..10 {
+            let ctx = RequestContext::arriving(&tenant, &config);
+            let input = serde_json::json!({"Name": format!("s{i}")});
+            journal.append(&tenant, "CreateStack", &ctx, input).unwrap();
+        }
+        assert!(!journal.due_for_compaction(11), "too few records");
+        assert!(journal.due_for_compaction(10));
+        let journal_len = crate::state::lock(&journal.file).len;
+        crate::state::lock(&journal.file).snapshot_len = journal_len * 2 + 2;
+        assert!(
+            !journal.due_for_compaction(10),
+            "a large snapshot waits for a longer journal"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
