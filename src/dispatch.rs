@@ -2,6 +2,7 @@
 //! table answer NotImplementedException naming themselves.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::RwLock;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -14,10 +15,8 @@ use crate::generated::operations::Operation;
 use crate::handlers::{
     associations, fleets, image_builders, images, sessions, stacks, tagging, users,
 };
-use crate::protocol::Protocol;
-use std::sync::RwLock;
-
 use crate::persistence::Journal;
+use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
 use crate::validation::validate_input;
 
