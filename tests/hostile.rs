@@ -100,3 +100,42 @@ async fn garbage_instead_of_http_closes_only_that_connection() {
     );
     assert_eq!(s.json("DescribeStacks", json!({})).await.status, 200);
 }
+
+/// One keep-alive request on `stream`; the answer's status line.
+async fn keep_alive_request(stream: &mut TcpStream) -> String {
+    let body = br#"{"Names":[]}"#;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: PhotonAdminProxyService.DescribeStacks\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("no answer")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn busy_keep_alive_connections_stay_and_idle_ones_are_closed() {
+    let s = start_with(config()).await; // 300 ms to send a request head
+    let mut stream = TcpStream::connect(s.addr).await.unwrap();
+    // Requests every 100 ms for well past the deadline keep the connection open.
+    let started = Instant::now();
+    let mut last_answer = Instant::now();
+    while started.elapsed() < Duration::from_millis(1200) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(keep_alive_request(&mut stream).await, "HTTP/1.1 200 OK");
+        last_answer = Instant::now();
+    }
+    // Then silence: the connection is closed about one deadline after the last answer.
+    until_closed(&mut stream, Duration::from_secs(5)).await;
+    let idle = last_answer.elapsed();
+    assert!(
+        idle >= Duration::from_millis(250) && idle < Duration::from_secs(3),
+        "closed {idle:?} after the last answer"
+    );
+}
