@@ -282,16 +282,24 @@ async fn paired_rounds(ours: &str, rounds: usize, seconds: f64) -> Value {
             }
         }
     }
+    // (median, lowest, highest) of the rounds.
     let middle = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        (v[v.len() / 2], v[0], v[v.len() - 1])
     };
-    println!("\nDescribeStacks by name (10k stored) against the minimal handler, median of {rounds} paired rounds:");
+    println!("\nDescribeStacks by name (10k stored) against the minimal handler, median (and range) of {rounds} paired rounds:");
     let mut out = Vec::new();
     for ((c, wire), (throughput, p99)) in ratios {
-        let (throughput, p99) = (middle(throughput), middle(p99));
-        println!("  {wire:<5} {c:>3} connections: throughput {throughput:.2}x, p99 {p99:.2}x");
-        out.push(json!({"wire": wire, "connections": c, "throughput_vs_minimal": throughput, "p99_vs_minimal": p99, "rounds": rounds}));
+        let ((throughput, t_low, t_high), (p99, p_low, p99_high)) =
+            (middle(throughput), middle(p99));
+        println!(
+            "  {wire:<5} {c:>3} connections: throughput {throughput:.2}x ({t_low:.2}-{t_high:.2}), p99 {p99:.2}x ({p_low:.2}-{p99_high:.2})"
+        );
+        out.push(json!({
+            "wire": wire, "connections": c, "rounds": rounds,
+            "throughput_vs_minimal": throughput, "throughput_range": [t_low, t_high],
+            "p99_vs_minimal": p99, "p99_range": [p_low, p99_high],
+        }));
     }
     println!();
     json!(out)
