@@ -58,7 +58,11 @@ pub async fn serve(
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     // A client that vanishes or times out ends only its own connection;
-                    // dropping the connection closes its socket.
+                    // dropping the connection closes its socket. Zero means no deadline.
+                    if header_timeout.is_zero() {
+                        let _ = connection.await;
+                        return;
+                    }
                     tokio::select! {
                         _ = connection => {}
                         _ = activity.expired(header_timeout) => {}

@@ -34,11 +34,12 @@ struct Cli {
     transition_seconds: f64,
 
     /// Seconds a client may take to send a request's headers; also how long an idle
-    /// keep-alive connection stays open.
+    /// keep-alive connection stays open. 0 = no deadline.
     #[arg(long, env = "APPSTREAM_LOCAL_HEADER_TIMEOUT_SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     header_timeout_seconds: f64,
 
     /// Seconds a client may take to send a request's body (HTTP 408 after that).
+    /// 0 = no deadline.
     #[arg(long, env = "APPSTREAM_LOCAL_BODY_TIMEOUT_SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
     body_timeout_seconds: f64,
 

@@ -195,11 +195,17 @@ async fn api(
             ApiError::unknown_operation(status, format!("{name} is not an operation of {SERVICE}."))
         })?;
         let limit = app.config.max_body_bytes;
-        let bytes =
-            tokio::time::timeout(app.config.body_timeout, axum::body::to_bytes(body, limit))
+        let deadline = app.config.body_timeout;
+        let read = axum::body::to_bytes(body, limit);
+        let read = if deadline.is_zero() {
+            // Zero means no deadline.
+            read.await
+        } else {
+            tokio::time::timeout(deadline, read)
                 .await
-                .map_err(|_| ApiError::body_timeout(app.config.body_timeout))?
-                .map_err(|_| ApiError::too_large(limit))?;
+                .map_err(|_| ApiError::body_timeout(deadline))?
+        };
+        let bytes = read.map_err(|_| ApiError::too_large(limit))?;
         let input = protocol.decode(&bytes)?;
         let ctx = RequestContext::arriving(&tenant, &app.config);
         let dispatched = dispatch(op, &ctx, &app.store, input, protocol)?;

@@ -140,3 +140,32 @@ async fn busy_keep_alive_connections_stay_and_idle_ones_are_closed() {
         "closed {idle:?} after the last request was sent"
     );
 }
+
+#[tokio::test]
+async fn zero_deadlines_mean_none() {
+    let s = start_with(appstream_local::Config {
+        header_timeout: Duration::ZERO,
+        body_timeout: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(s.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(keep_alive_request(&mut stream).await, "HTTP/1.1 200 OK");
+    // A body sent in two parts, the second a while later, is still read.
+    let body = br#"{"Name":"late"}"#;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: PhotonAdminProxyService.CreateStack\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream.write_all(&body[5..]).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("no answer to a late body")
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}
