@@ -48,8 +48,9 @@ impl<'a> RequestContext<'a> {
         RequestContext::new(tenant, config, wall_clock(), uuid::Uuid::new_v4())
     }
 
-    /// When a state change begun now completes, in epoch seconds. Handlers take every
-    /// transition's due time from here; dispatch relies on that to know when to settle.
+    /// When a state change begun now completes, in epoch seconds. Every transition's due
+    /// time comes from here (`Transition::after_delay`); dispatch relies on that to know
+    /// when to settle.
     pub fn transition_due(&self) -> f64 {
         self.now + self.config.transition_delay.as_secs_f64()
     }
@@ -251,7 +252,7 @@ fn writing<I: DeserializeOwned, O: Serialize>(
         let mut state = write(region);
         state.settle(ctx.now);
         let output = handler(ctx, &mut state, input)?;
-        // Every transition a handler begins is due at this time (see `transition_due`).
+        // Every transition a handler begins is due at this time (`Transition::after_delay`).
         state.expect_transition_by(ctx.transition_due());
         let seq = match (journal, record) {
             (Some(journal), Some(record)) => Some(

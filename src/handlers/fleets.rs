@@ -16,7 +16,7 @@ use crate::handlers::fleet_rules::{
 };
 use crate::handlers::images::resolve_image;
 use crate::pagination::describe;
-use crate::state::lifecycle::{FleetRecord, Transition};
+use crate::state::lifecycle::FleetRecord;
 use crate::state::RegionState;
 use crate::validation::Violations;
 
@@ -437,18 +437,13 @@ pub fn start_fleet(
     state: &mut RegionState,
     req: StartFleetRequest,
 ) -> Result<StartFleetResult, ApiError> {
-    let due = ctx.transition_due();
     let record = state
         .fleets
         .get_mut(&req.name)
         .ok_or_else(|| fleet_not_found(&req.name))?;
     match record.fleet.state {
         FleetState::Stopped => {
-            record.set_state(FleetState::Starting);
-            record.transition = Some(Transition {
-                to: FleetState::Running,
-                due,
-            });
+            record.begin(FleetState::Starting, FleetState::Running, ctx);
             Ok(StartFleetResult {})
         }
         // Already on its way up: starting again changes nothing.
@@ -468,7 +463,6 @@ pub fn stop_fleet(
     state: &mut RegionState,
     req: StopFleetRequest,
 ) -> Result<StopFleetResult, ApiError> {
-    let due = ctx.transition_due();
     let record = state
         .fleets
         .get_mut(&req.name)
@@ -477,11 +471,7 @@ pub fn stop_fleet(
         record.fleet.state,
         FleetState::Starting | FleetState::Running
     ) {
-        record.set_state(FleetState::Stopping);
-        record.transition = Some(Transition {
-            to: FleetState::Stopped,
-            due,
-        });
+        record.begin(FleetState::Stopping, FleetState::Stopped, ctx);
         // Stopping a fleet ends its streaming sessions.
         state.sessions.retain(|_, s| s.fleet_name != req.name);
     }

@@ -96,10 +96,10 @@ pub fn create_image_builder(
         req.name,
         ImageBuilderRecord {
             builder: builder.clone(),
-            transition: Some(Transition {
-                to: Some(ImageBuilderState::Running),
-                due: ctx.transition_due(),
-            }),
+            transition: Some(Transition::after_delay(
+                Some(ImageBuilderState::Running),
+                ctx,
+            )),
         },
     );
     if let Some(tags) = req.tags {
@@ -135,21 +135,20 @@ pub fn start_image_builder(
     state: &mut RegionState,
     req: StartImageBuilderRequest,
 ) -> Result<StartImageBuilderResult, ApiError> {
-    let due = ctx.transition_due();
     let record = state
         .image_builders
         .get_mut(&req.name)
         .ok_or_else(|| builder_not_found(&req.name))?;
     match record.builder.state {
         Some(ImageBuilderState::Stopped) => {
-            record.builder.state = Some(ImageBuilderState::Pending);
+            record.begin(
+                ImageBuilderState::Pending,
+                Some(ImageBuilderState::Running),
+                ctx,
+            );
             if let Some(version) = req.appstream_agent_version {
                 record.builder.appstream_agent_version = Some(version);
             }
-            record.transition = Some(Transition {
-                to: Some(ImageBuilderState::Running),
-                due,
-            });
         }
         // On its way up already.
         Some(ImageBuilderState::Pending | ImageBuilderState::Running) => {}
@@ -174,18 +173,17 @@ pub fn stop_image_builder(
     state: &mut RegionState,
     req: StopImageBuilderRequest,
 ) -> Result<StopImageBuilderResult, ApiError> {
-    let due = ctx.transition_due();
     let record = state
         .image_builders
         .get_mut(&req.name)
         .ok_or_else(|| builder_not_found(&req.name))?;
     match record.builder.state {
         Some(ImageBuilderState::Running) => {
-            record.builder.state = Some(ImageBuilderState::Stopping);
-            record.transition = Some(Transition {
-                to: Some(ImageBuilderState::Stopped),
-                due,
-            });
+            record.begin(
+                ImageBuilderState::Stopping,
+                Some(ImageBuilderState::Stopped),
+                ctx,
+            );
         }
         Some(ImageBuilderState::Stopping | ImageBuilderState::Stopped) => {}
         _ => {
@@ -206,7 +204,6 @@ pub fn delete_image_builder(
     state: &mut RegionState,
     req: DeleteImageBuilderRequest,
 ) -> Result<DeleteImageBuilderResult, ApiError> {
-    let due = ctx.transition_due();
     let record = state
         .image_builders
         .get_mut(&req.name)
@@ -215,8 +212,7 @@ pub fn delete_image_builder(
         Some(
             ImageBuilderState::Running | ImageBuilderState::Stopped | ImageBuilderState::Failed,
         ) => {
-            record.builder.state = Some(ImageBuilderState::Deleting);
-            record.transition = Some(Transition { to: None, due });
+            record.begin(ImageBuilderState::Deleting, None, ctx);
         }
         Some(ImageBuilderState::Deleting) => {}
         _ => {

@@ -304,10 +304,7 @@ pub fn create_updated_image(
         req.new_image_name,
         ImageRecord {
             image: image.clone(),
-            transition: Some(Transition {
-                to: ImageState::Available,
-                due: ctx.transition_due(),
-            }),
+            transition: Some(Transition::after_delay(ImageState::Available, ctx)),
         },
     );
     if let Some(tags) = req.new_image_tags {

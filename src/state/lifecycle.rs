@@ -5,18 +5,39 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dispatch::RequestContext;
 use crate::generated::types::{
     ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
 };
 
+/// A state change under way. Its fields are private so that every transition is due at
+/// the request's `transition_due()`: the region settles lazily and relies on that.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Transition<S> {
-    pub to: S,
+    to: S,
     /// Epoch seconds.
-    pub due: f64,
+    due: f64,
 }
 
 impl<S: Copy> Transition<S> {
+    /// A change to `to`, due once the configured transition delay has passed.
+    pub fn after_delay(to: S, ctx: &RequestContext) -> Self {
+        Transition {
+            to,
+            due: ctx.transition_due(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn due_at(to: S, due: f64) -> Self {
+        Transition { to, due }
+    }
+
+    /// When `transition`, if any, comes due (never, without one).
+    pub fn due_of(transition: Option<Self>) -> f64 {
+        transition.map_or(f64::INFINITY, |t| t.due)
+    }
+
     fn due_by(&self, now: f64) -> Option<S> {
         (now >= self.due).then_some(self.to)
     }
@@ -34,6 +55,12 @@ impl FleetRecord {
             self.transition = None;
             self.set_state(to);
         }
+    }
+
+    /// Moves to `now` at once and on to `then` after the transition delay.
+    pub fn begin(&mut self, now: FleetState, then: FleetState, ctx: &RequestContext) {
+        self.set_state(now);
+        self.transition = Some(Transition::after_delay(then, ctx));
     }
 
     /// Moves to `state` and keeps the capacity figures consistent with it: a running
@@ -65,6 +92,17 @@ pub struct ImageBuilderRecord {
 }
 
 impl ImageBuilderRecord {
+    /// Moves to `now` at once and on to `then` (`None`: gone) after the transition delay.
+    pub fn begin(
+        &mut self,
+        now: ImageBuilderState,
+        then: Option<ImageBuilderState>,
+        ctx: &RequestContext,
+    ) {
+        self.builder.state = Some(now);
+        self.transition = Some(Transition::after_delay(then, ctx));
+    }
+
     /// Applies a due transition; false when the builder is now gone.
     pub fn settle(&mut self, now: f64) -> bool {
         match self.transition.and_then(|t| t.due_by(now)) {

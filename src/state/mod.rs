@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::arn::Arn;
 use crate::auth::Tenant;
 use crate::generated::types::{ImagePermissions, Session, Stack, User};
-use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
+use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord, Transition};
 
 #[derive(Default)]
 pub struct Store {
@@ -168,11 +168,11 @@ impl RegionState {
         let mut next_due = f64::INFINITY;
         for record in self.fleets.values_mut() {
             record.settle(now);
-            next_due = next_due.min(record.transition.map_or(f64::INFINITY, |t| t.due));
+            next_due = next_due.min(Transition::due_of(record.transition));
         }
         for record in self.images.values_mut() {
             record.settle(now);
-            next_due = next_due.min(record.transition.map_or(f64::INFINITY, |t| t.due));
+            next_due = next_due.min(Transition::due_of(record.transition));
         }
         let mut gone = Vec::new();
         for (name, record) in self.image_builders.iter_mut() {
@@ -187,7 +187,7 @@ impl RegionState {
             }
         }
         for record in self.image_builders.values() {
-            next_due = next_due.min(record.transition.map_or(f64::INFINITY, |t| t.due));
+            next_due = next_due.min(Transition::due_of(record.transition));
         }
         self.next_due = next_due;
     }
@@ -225,7 +225,6 @@ pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::generated::types::FleetState;
-    use lifecycle::Transition;
 
     fn starting_fleet(due: f64) -> FleetRecord {
         FleetRecord {
@@ -237,10 +236,7 @@ mod tests {
                 "State": "STARTING",
             }))
             .unwrap(),
-            transition: Some(Transition {
-                to: FleetState::Running,
-                due,
-            }),
+            transition: Some(Transition::due_at(FleetState::Running, due)),
         }
     }
 
