@@ -21,6 +21,9 @@ async fn every_response_carries_a_request_id_and_its_content_type() {
     }
     assert_eq!(err.header("x-amzn-errortype"), "ResourceNotFoundException");
     assert_eq!(err.body["__type"], "ResourceNotFoundException");
+    let message = err.body["message"].as_str().unwrap().to_string();
+    assert!(message.contains("none"), "{message}");
+    assert_eq!(err.body["Message"], message.as_str());
 
     let ok = s.cbor("DescribeStacks", json!({})).await;
     let err = s.cbor("DeleteStack", json!({"Name": "none"})).await;
@@ -33,6 +36,12 @@ async fn every_response_carries_a_request_id_and_its_content_type() {
         err.body["__type"],
         "com.amazonaws.appstream#ResourceNotFoundException"
     );
+    assert_eq!(
+        err.body["message"],
+        message.as_str(),
+        "the same text on both"
+    );
+    assert_eq!(err.body["Message"], message.as_str());
     assert_eq!(err.status, 404);
 }
 

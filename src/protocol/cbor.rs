@@ -69,25 +69,6 @@ fn integer_to_json(i: Integer) -> Result<Value, ApiError> {
     }
 }
 
-pub fn encode_error(error: &crate::error::ApiError) -> Vec<u8> {
-    let text = |s: &str| Cbor::Text(s.to_string());
-    write(&Cbor::Map(vec![
-        (
-            text("__type"),
-            text(&format!("com.amazonaws.appstream#{}", error.code)),
-        ),
-        (text("message"), text(&error.message)),
-        (text("Message"), text(&error.message)),
-    ]))
-}
-
-fn write(value: &Cbor) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    // Writing into a Vec cannot fail.
-    let _ = ciborium::ser::into_writer(value, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

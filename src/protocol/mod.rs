@@ -15,6 +15,17 @@ use crate::error::ApiError;
 
 pub const SERVICE: &str = "PhotonAdminProxyService";
 
+/// The error body of both protocols. botocore reads the code from `__type` (JSON: the
+/// short code; CBOR: the shape id); the SDKs read `message` or the modeled `Message`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "__type")]
+    code: std::borrow::Cow<'a, str>,
+    message: &'a str,
+    #[serde(rename = "Message")]
+    modeled_message: &'a str,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// `X-Amz-Target` + `application/x-amz-json-1.1` (boto3, AWS CLI, JS v3).
@@ -58,10 +69,17 @@ impl Protocol {
     }
 
     pub fn error_response(self, error: &ApiError, request_id: &str) -> Response {
-        let body = match self {
-            Protocol::AwsJson11 => json::encode_error(error),
-            Protocol::RpcV2Cbor => cbor::encode_error(error),
+        let code = match self {
+            Protocol::AwsJson11 => error.code.into(),
+            Protocol::RpcV2Cbor => format!("com.amazonaws.appstream#{}", error.code).into(),
         };
+        let body = ErrorBody {
+            code,
+            message: &error.message,
+            modeled_message: &error.message,
+        };
+        // Three strings cannot fail to serialize.
+        let body = self.encode_output(&body).unwrap_or_default();
         let status =
             StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         self.response(status, body, request_id, Some(error))
