@@ -450,10 +450,13 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
 mod tests {
     use super::*;
 
+    fn temp_dir(label: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()))
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writers_each_see_their_own_record_on_disk() {
-        let dir =
-            std::env::temp_dir().join(format!("appstream-local-group-{}", uuid::Uuid::new_v4()));
+        let dir = temp_dir("group");
         let store = Store::default();
         let config = Config::default();
         let journal = Arc::new(Journal::open(&dir, &store, &config).unwrap());
@@ -496,8 +499,7 @@ mod tests {
 
     #[test]
     fn a_failed_journal_write_stops_all_later_writes_before_they_change_anything() {
-        let dir =
-            std::env::temp_dir().join(format!("appstream-local-stop-{}", uuid::Uuid::new_v4()));
+        let dir = temp_dir("stop");
         let store = Store::default();
         let config = Config::default();
         let _ = store
@@ -537,8 +539,7 @@ mod tests {
 
     #[test]
     fn compaction_waits_for_enough_records_and_a_journal_half_the_snapshot() {
-        let dir =
-            std::env::temp_dir().join(format!("appstream-local-policy-{}", uuid::Uuid::new_v4()));
+        let dir = temp_dir("policy");
         let store = Store::default();
         let config = Config::default();
         let journal = Journal::open(&dir, &store, &config).unwrap();
