@@ -248,16 +248,21 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// What every request to the minimal handler sends.
+fn minimal_call() -> Call {
+    Call {
+        path: "/".into(),
+        headers: vec![("content-type", "application/json".into())],
+        body: Bytes::from_static(b"{}"),
+    }
+}
+
 /// The two throughput and latency targets, measured in `rounds` rounds that each run the
 /// minimal handler and then both protocols back to back, so that a slow spell of the
 /// shared machine lands on both sides of a ratio. Reports the median ratio of the rounds.
 async fn paired_rounds(ours: &str, rounds: usize, seconds: f64) -> Value {
     let (minimal, _) = spawn_server(true);
-    let minimal_call = Call {
-        path: "/".into(),
-        headers: vec![("content-type", "application/json".into())],
-        body: Bytes::from_static(b"{}"),
-    };
+    let minimal_call = minimal_call();
     // (connections, wire) -> per-round throughput ratios and p99 ratios.
     let mut ratios: BTreeMap<_, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for _ in 0..rounds {
@@ -435,11 +440,7 @@ async fn run(seconds: f64, rounds: usize) -> Value {
 
     // The minimal handler: the ceiling for this stack of software on this machine.
     let (minimal, _) = spawn_server(true);
-    let minimal_call = Call {
-        path: "/".into(),
-        headers: vec![("content-type", "application/json".into())],
-        body: Bytes::from_static(b"{}"),
-    };
+    let minimal_call = minimal_call();
     let mut baseline = BTreeMap::new();
     println!(
         "\n{:<44} {:>5} {:>10} {:>8} {:>8} {:>10}",
