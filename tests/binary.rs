@@ -126,3 +126,47 @@ fn healthcheck_subcommand_reports_whether_a_server_answers() {
         .unwrap();
     assert_eq!(unhealthy.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_right_after_the_address_is_logged_still_stops_cleanly() {
+    // A supervisor may signal as soon as it sees the address. Loading a journal takes a
+    // while, so the handler must be in place before the address is announced, or the
+    // default action kills the process (no exit code) while state is still loading.
+    let dir = std::env::temp_dir().join(format!(
+        "appstream-local-early-term-{}",
+        uuid::Uuid::new_v4()
+    ));
+    let state_dir = ["--port", "0", "--state-dir", dir.to_str().unwrap()];
+    let (child, addr) = spawn(&state_dir, &[]);
+    let s = std::sync::Arc::new(common::TestServer::at(&addr));
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in 0..200 {
+                    s.ok(
+                        common::Wire::Json,
+                        "CreateStack",
+                        serde_json::json!({"Name": format!("s{w}-{i}")}),
+                    )
+                    .await;
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut child = child;
+    child.kill().unwrap(); // SIGKILL: the journal is left for the next start to replay
+    child.wait().unwrap();
+
+    let (mut child, _) = spawn(&state_dir, &[]);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
