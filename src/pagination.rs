@@ -85,8 +85,8 @@ pub fn page_from_token<'a, T>(
 }
 
 /// The Describe* shape shared by stacks, fleets and image builders: with `names`, those
-/// items in the order asked for, in one response, any unknown name being not found;
-/// without, one page of all of them.
+/// items in the order asked for, each once however often it is named, in one response,
+/// any unknown name being not found; without, one page of all of them.
 pub fn describe<T, O>(
     operation: &str,
     items: &BTreeMap<String, T>,
@@ -101,8 +101,10 @@ pub fn describe<T, O>(
         .map(|token| decode_token(operation, token))
         .transpose()?;
     if let Some(names) = names {
+        let mut answered = std::collections::HashSet::new();
         let found = names
             .iter()
+            .filter(|name| answered.insert(name.as_str()))
             .map(|name| items.get(name).map(&view).ok_or_else(|| not_found(name)))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok((found, None));

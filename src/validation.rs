@@ -7,43 +7,70 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::schema::{pattern_matches, pattern_source, ShapeId, ShapeKind};
 
+/// At most this many violations are spelled out in one message; the count stays true.
+/// A request with millions of bad list items must not make a message of gigabytes.
+pub const MAX_LISTED_VIOLATIONS: usize = 100;
+/// A value echoed in a message is cut to this many characters.
+pub const MAX_ECHOED_CHARS: usize = 256;
+
 /// The constraint violations of one request, in the order they were found.
 #[derive(Debug, Default)]
 pub struct Violations {
     messages: Vec<String>,
+    count: usize,
 }
 
 impl Violations {
     /// Records `Value <value> at '<path>' failed to satisfy constraint: <constraint>`.
     pub fn push(&mut self, path: &str, value: Option<&Value>, constraint: &str) {
-        self.messages.push(format!(
-            "Value {} at '{path}' failed to satisfy constraint: {constraint}",
-            describe_value(value)
-        ));
+        self.count += 1;
+        if self.messages.len() < MAX_LISTED_VIOLATIONS {
+            self.messages.push(format!(
+                "Value {} at '{path}' failed to satisfy constraint: {constraint}",
+                describe_value(value)
+            ));
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+        self.count == 0
     }
 
-    /// AWS's form: `1 validation error detected: ...` or `N validation errors detected: a; b`.
+    /// AWS's form: `1 validation error detected: ...` or `N validation errors detected: a; b`,
+    /// listing the first `MAX_LISTED_VIOLATIONS`.
     pub fn into_result(self) -> Result<(), ApiError> {
-        match self.messages.len() {
+        let unlisted = self.count - self.messages.len();
+        let more = if unlisted > 0 {
+            format!("; and {unlisted} more")
+        } else {
+            String::new()
+        };
+        match self.count {
             0 => Ok(()),
             1 => Err(ApiError::validation(format!(
                 "1 validation error detected: {}",
                 self.messages[0]
             ))),
             n => Err(ApiError::validation(format!(
-                "{n} validation errors detected: {}",
+                "{n} validation errors detected: {}{more}",
                 self.messages.join("; ")
             ))),
         }
     }
 }
 
-/// Validates `input` (the whole request body) against the operation's input shape.
-pub fn validate_input(shape: ShapeId, input: &Value) -> Result<(), ApiError> {
+/// `text` cut to `MAX_ECHOED_CHARS` characters, marked where it was cut.
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_ECHOED_CHARS) {
+        None => text.into(),
+        Some((end, _)) => format!("{}...(truncated)", &text[..end]).into(),
+    }
+}
+
+/// Validates `input` (the whole request body) against the operation's input shape and
+/// drops the members the model does not know, which AWS ignores: what remains is what
+/// handlers see and what the journal records.
+pub fn validate_input(shape: ShapeId, input: &mut Value) -> Result<(), ApiError> {
     if !input.is_object() {
         return Err(ApiError::serialization(
             "The request body must be a JSON object (a CBOR map).",
@@ -51,7 +78,37 @@ pub fn validate_input(shape: ShapeId, input: &Value) -> Result<(), ApiError> {
     }
     let mut violations = Violations::default();
     check(shape, input, "", &mut violations)?;
-    violations.into_result()
+    violations.into_result()?;
+    drop_unknown_members(shape, input);
+    Ok(())
+}
+
+/// Removes every structure member, at any depth, that the model does not define.
+fn drop_unknown_members(shape: ShapeId, value: &mut Value) {
+    match (&shape.shape().kind, value) {
+        (ShapeKind::Structure { members, .. }, Value::Object(map)) => {
+            map.retain(
+                |name, child| match members.iter().find(|m| m.name == name) {
+                    Some(member) => {
+                        drop_unknown_members(member.target, child);
+                        true
+                    }
+                    None => false,
+                },
+            );
+        }
+        (ShapeKind::List { member, .. }, Value::Array(items)) => {
+            for item in items {
+                drop_unknown_members(*member, item);
+            }
+        }
+        (ShapeKind::Map { value: shape, .. }, Value::Object(map)) => {
+            for item in map.values_mut() {
+                drop_unknown_members(*shape, item);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The member path AWS prints: lower camel case, lists as `name.1.member`.
@@ -279,30 +336,62 @@ pub fn check_range(
     }
 }
 
-/// How AWS prints a value in a message: `null`, `'text'`, `'[a, b]'`, `'{k=v}'`.
+/// How AWS prints a value in a message: `null`, `'text'`, `'[a, b]'`, `'{k=v}'`, cut to
+/// `MAX_ECHOED_CHARS` characters so that a huge value costs no more than a small one.
 fn describe_value(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "null".into(),
-        Some(v) => format!("'{}'", plain(v)),
+        Some(v) => {
+            let mut text = String::new();
+            // Writing stops a little past the limit; `shorten` then cuts exactly.
+            plain(v, &mut text);
+            format!("'{}'", shorten(&text))
+        }
     }
 }
 
-fn plain(value: &Value) -> String {
+/// Appends AWS's plain form of `value` to `out`, stopping once `out` holds more than
+/// the echo limit (in bytes, which is at least as many characters).
+fn plain(value: &Value, out: &mut String) {
+    let full = |out: &String| out.len() > MAX_ECHOED_CHARS * 4;
     match value {
-        Value::Null => "null".into(),
-        Value::String(s) => s.clone(),
+        Value::Null => out.push_str("null"),
+        Value::String(s) => {
+            let end = s
+                .char_indices()
+                .nth(MAX_ECHOED_CHARS + 1)
+                .map_or(s.len(), |(i, _)| i);
+            out.push_str(&s[..end]);
+        }
         Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(plain).collect();
-            format!("[{}]", parts.join(", "))
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if full(out) {
+                    return;
+                }
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                plain(item, out);
+            }
+            out.push(']');
         }
         Value::Object(map) => {
-            let parts: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{k}={}", plain(v)))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if full(out) {
+                    return;
+                }
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                plain(v, out);
+            }
+            out.push('}');
         }
-        other => other.to_string(),
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -332,8 +421,8 @@ mod tests {
 
     #[test]
     fn reports_every_violation_in_one_message() {
-        let input = json!({"Name": "-bad", "Description": "x".repeat(257)});
-        let err = validate_input(shapes::CREATE_STACK_REQUEST, &input).unwrap_err();
+        let mut input = json!({"Name": "-bad", "Description": "x".repeat(257)});
+        let err = validate_input(shapes::CREATE_STACK_REQUEST, &mut input).unwrap_err();
         assert_eq!(err.code, "ValidationException");
         assert!(
             err.message.starts_with("2 validation errors detected: "),
@@ -349,21 +438,55 @@ mod tests {
     }
 
     #[test]
+    fn huge_inputs_make_short_messages_with_a_true_count() {
+        let entries: Vec<Value> = (0..100_000)
+            .map(|_| json!({"StackName": "", "UserName": "u@example.com", "AuthenticationType": "USERPOOL"}))
+            .collect();
+        let mut input = json!({"UserStackAssociations": entries});
+        let err =
+            validate_input(shapes::BATCH_ASSOCIATE_USER_STACK_REQUEST, &mut input).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("100001 validation errors detected: "),
+            "{}",
+            &err.message[..200]
+        );
+        assert!(err.message.ends_with("; and 99901 more"), "{}", err.message);
+        assert!(err.message.len() < 40_000, "{} bytes", err.message.len());
+        assert!(err.message.contains("...(truncated)"));
+    }
+
+    #[test]
+    fn unknown_members_are_dropped_at_every_depth() {
+        let mut input = json!({"Name": "s", "Junk": [1, 2], "UserSettings": [
+            {"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED", "Extra": "x"}
+        ]});
+        validate_input(shapes::CREATE_STACK_REQUEST, &mut input).unwrap();
+        assert_eq!(
+            input,
+            json!({"Name": "s", "UserSettings": [
+                {"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED"}
+            ]})
+        );
+    }
+
+    #[test]
     fn a_wrong_type_is_a_serialization_error() {
-        let err = validate_input(shapes::CREATE_STACK_REQUEST, &json!({"Name": 5})).unwrap_err();
+        let err =
+            validate_input(shapes::CREATE_STACK_REQUEST, &mut json!({"Name": 5})).unwrap_err();
         assert_eq!(err.code, "SerializationException");
     }
 
     #[test]
     fn tag_keys_report_as_map_key_constraints() {
-        let input = json!({"ResourceArn": "arn:aws:appstream:us-east-1:000000000000:stack/s", "Tags": {"aws:x": "v"}});
-        let err = validate_input(shapes::TAG_RESOURCE_REQUEST, &input).unwrap_err();
+        let mut input = json!({"ResourceArn": "arn:aws:appstream:us-east-1:000000000000:stack/s", "Tags": {"aws:x": "v"}});
+        let err = validate_input(shapes::TAG_RESOURCE_REQUEST, &mut input).unwrap_err();
         assert!(err.message.contains("at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: ^(^(?!aws:)"), "{}", err.message);
     }
 
     #[test]
     fn unicode_letters_count_as_one_character_and_match_letter_classes() {
-        let input = json!({"ResourceArn": "arn:aws:appstream:us-east-1:000000000000:stack/s", "Tags": {"ключ": "значение"}});
-        validate_input(shapes::TAG_RESOURCE_REQUEST, &input).unwrap();
+        let mut input = json!({"ResourceArn": "arn:aws:appstream:us-east-1:000000000000:stack/s", "Tags": {"ключ": "значение"}});
+        validate_input(shapes::TAG_RESOURCE_REQUEST, &mut input).unwrap();
     }
 }
