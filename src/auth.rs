@@ -1,7 +1,10 @@
 //! Who is calling and where: the account and region a request's state lives in.
-//! Signatures are not verified; the SigV4 credential scope only names the tenant.
+//! Signatures are not verified; the SigV4 credential scope only names the tenant, and a
+//! scope that names no valid Region is refused rather than served from another Region.
 
 use axum::http::HeaderMap;
+
+use crate::error::ApiError;
 
 pub const DEFAULT_ACCOUNT: &str = "000000000000";
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -23,40 +26,98 @@ impl Default for Tenant {
     }
 }
 
-/// Reads `Credential=AKID/DATE/REGION/SERVICE/aws4_request` from the Authorization header.
-/// A 12-digit access key id is taken as the account id; any other key maps to the
-/// default account. An unsigned request is the default account in us-east-1.
-pub fn tenant(headers: &HeaderMap) -> Tenant {
-    let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
-        return Tenant::default();
+const SIGV4: &str = "AWS4-HMAC-SHA256";
+const SIGV4A: &str = "AWS4-ECDSA-P256-SHA256";
+const SERVICE: &str = "appstream";
+
+/// Reads `Credential=AKID/DATE/REGION/SERVICE/aws4_request` from a SigV4 Authorization
+/// header (SigV4a: `AKID/DATE/SERVICE/aws4_request` with the Region in
+/// `X-Amz-Region-Set`). A 12-digit access key id is taken as the account id; any other
+/// key maps to the default account. An unsigned request is the default account in
+/// us-east-1.
+pub fn tenant(headers: &HeaderMap) -> Result<Tenant, ApiError> {
+    let Some(auth) = headers.get("authorization") else {
+        return Ok(Tenant::default());
     };
-    let Some(scope) = auth
+    let auth = auth
+        .to_str()
+        .map_err(|_| incomplete("The Authorization header is not valid text."))?;
+    let algorithm = auth.split_whitespace().next().unwrap_or_default();
+    if algorithm != SIGV4 && algorithm != SIGV4A {
+        // Not an AWS signature at all: treated as unsigned, as for a missing header.
+        return Ok(Tenant::default());
+    }
+    let scope = auth
         .split([' ', ','])
         .find_map(|part| part.trim().strip_prefix("Credential="))
-    else {
-        return Tenant::default();
+        .ok_or_else(|| incomplete("Authorization header requires 'Credential' parameter."))?;
+    let parts: Vec<&str> = scope.split('/').collect();
+    let (access_key, region, service) = match (algorithm, parts.as_slice()) {
+        (SIGV4, [key, _date, region, service, "aws4_request"]) => {
+            (*key, region.to_string(), *service)
+        }
+        (SIGV4A, [key, _date, service, "aws4_request"]) => {
+            let set = headers
+                .get("x-amz-region-set")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            (*key, set.trim().to_string(), *service)
+        }
+        _ => {
+            return Err(incomplete(format!(
+                "Credential scope '{}' is malformed; expected ACCESS_KEY/DATE/REGION/{SERVICE}/aws4_request.",
+                crate::validation::shorten(scope)
+            )))
+        }
     };
-    let mut parts = scope.split('/');
-    let access_key = parts.next().unwrap_or_default();
-    let region = parts.nth(1).filter(|r| is_region_like(r));
-    Tenant {
-        account: if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
-            access_key.to_string()
-        } else {
-            DEFAULT_ACCOUNT.to_string()
-        },
-        region: region.unwrap_or(DEFAULT_REGION).to_string(),
+    if service != SERVICE {
+        return Err(invalid_signature(format!(
+            "Credential should be scoped to correct service: '{SERVICE}'."
+        )));
     }
+    if !is_region(&region) {
+        return Err(invalid_signature(format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            crate::validation::shorten(&region)
+        )));
+    }
+    let account = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+        access_key.to_string()
+    } else {
+        DEFAULT_ACCOUNT.to_string()
+    };
+    Ok(Tenant { account, region })
 }
 
-/// Region names are lowercase letters, digits and dashes; anything else is not trusted
-/// as a key for state or as part of an ARN.
-fn is_region_like(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+fn incomplete(message: impl Into<String>) -> ApiError {
+    ApiError::new("IncompleteSignatureException", 400, message)
+}
+
+fn invalid_signature(message: impl Into<String>) -> ApiError {
+    ApiError::new("InvalidSignatureException", 403, message)
+}
+
+/// AWS's Region syntax: a two-letter area, one or more lowercase words, and a number,
+/// as in `us-east-1`, `us-gov-west-1` or `ap-southeast-5`.
+pub fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let [area, words @ .., number] = parts.as_slice() else {
+        return false;
+    };
+    region.len() <= 32
+        && area.len() == 2
+        && area.bytes().all(|b| b.is_ascii_lowercase())
+        && !words.is_empty()
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An account id as AWS writes it: twelve digits.
+pub fn is_account(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -73,7 +134,8 @@ mod tests {
     fn reads_region_and_numeric_account_from_the_credential_scope() {
         let t = tenant(&with_auth(
             "AWS4-HMAC-SHA256 Credential=123456789012/20260101/eu-west-1/appstream/aws4_request, SignedHeaders=host, Signature=abc",
-        ));
+        ))
+        .unwrap();
         assert_eq!(t.account, "123456789012");
         assert_eq!(t.region, "eu-west-1");
     }
@@ -82,9 +144,59 @@ mod tests {
     fn other_keys_and_unsigned_requests_get_the_defaults() {
         let t = tenant(&with_auth(
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/ap-south-1/appstream/aws4_request",
-        ));
+        ))
+        .unwrap();
         assert_eq!(t.account, DEFAULT_ACCOUNT);
         assert_eq!(t.region, "ap-south-1");
-        assert_eq!(tenant(&HeaderMap::new()), Tenant::default());
+        assert_eq!(tenant(&HeaderMap::new()).unwrap(), Tenant::default());
+    }
+
+    #[test]
+    fn a_scope_without_a_valid_region_is_refused_not_served_elsewhere() {
+        let long = format!("us-{}-1", "a".repeat(40));
+        for region in [
+            "EU-WEST-1",
+            "eu_west_1",
+            "useast1",
+            "us-east-",
+            "",
+            long.as_str(),
+        ] {
+            let header = format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/20260101/{region}/appstream/aws4_request"
+            );
+            let error = tenant(&with_auth(&header)).unwrap_err();
+            assert_eq!(error.status, 403, "{region}: {error}");
+            assert!(error.message.contains("valid region"), "{}", error.message);
+        }
+        for region in [
+            "us-gov-west-1",
+            "ap-southeast-5",
+            "il-central-1",
+            "cn-north-1",
+        ] {
+            assert!(is_region(region), "{region}");
+        }
+    }
+
+    #[test]
+    fn sigv4a_takes_its_region_from_the_region_set() {
+        let mut headers = with_auth(
+            "AWS4-ECDSA-P256-SHA256 Credential=AKID/20260101/appstream/aws4_request, SignedHeaders=host, Signature=abc",
+        );
+        let error = tenant(&headers).unwrap_err();
+        assert!(error.message.contains("valid region"), "{error}");
+        headers.insert("x-amz-region-set", "eu-north-1".parse().unwrap());
+        assert_eq!(tenant(&headers).unwrap().region, "eu-north-1");
+        headers.insert("x-amz-region-set", "*".parse().unwrap());
+        assert!(tenant(&headers).is_err(), "a wildcard names no one Region");
+    }
+
+    #[test]
+    fn a_malformed_scope_is_a_clear_client_error() {
+        let error = tenant(&with_auth("AWS4-HMAC-SHA256 Credential=AKID/x")).unwrap_err();
+        assert_eq!(error.code, "IncompleteSignatureException");
+        let error = tenant(&with_auth("AWS4-HMAC-SHA256 SignedHeaders=host")).unwrap_err();
+        assert_eq!(error.status, 400);
     }
 }
