@@ -24,7 +24,7 @@ pub fn exercise(store: &Store, protocol: Protocol, data: &[u8]) -> Result<(), Ap
     };
     let ctx = RequestContext::arriving(&tenant, &config);
     let outcome = protocol
-        .decode(body)
+        .decode(body, op.input())
         .and_then(|input| dispatch(op, &ctx, store, input, protocol).map(|d| d.body));
     match outcome {
         Err(error) if error.status >= 500 && error.status != 501 => Err(error),

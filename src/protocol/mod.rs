@@ -6,12 +6,13 @@ pub mod cbor_writer;
 pub mod json;
 pub mod timestamp;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::schema::ShapeId;
 
 pub const SERVICE: &str = "PhotonAdminProxyService";
 
@@ -42,14 +43,40 @@ impl Protocol {
         }
     }
 
-    /// An empty body stands for an empty input structure in both protocols.
-    pub fn decode(self, body: &[u8]) -> Result<Value, ApiError> {
+    /// Reads a body as the operation's input structure `shape`. An empty body stands
+    /// for an empty input structure in both protocols.
+    pub fn decode(self, body: &[u8], shape: ShapeId) -> Result<Value, ApiError> {
         if body.is_empty() {
             return Ok(Value::Object(Default::default()));
         }
         match self {
             Protocol::AwsJson11 => json::decode(body),
-            Protocol::RpcV2Cbor => cbor::decode(body),
+            Protocol::RpcV2Cbor => cbor::decode(body, shape),
+        }
+    }
+
+    /// The headers the protocol requires: RPC v2 CBOR requests carry
+    /// `Smithy-Protocol: rpc-v2-cbor` and, with a body, `Content-Type: application/cbor`.
+    pub fn check_headers(self, headers: &HeaderMap, has_body: bool) -> Result<(), ApiError> {
+        if self != Protocol::RpcV2Cbor {
+            return Ok(());
+        }
+        let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if value("smithy-protocol") != Some("rpc-v2-cbor") {
+            return Err(ApiError::serialization(
+                "Smithy RPC v2 CBOR requests must carry the header 'Smithy-Protocol: rpc-v2-cbor'.",
+            ));
+        }
+        let media_type =
+            value("content-type").map(|v| v.split(';').next().unwrap_or_default().trim());
+        match media_type {
+            Some(t) if t.eq_ignore_ascii_case("application/cbor") => Ok(()),
+            None if !has_body => Ok(()),
+            _ => Err(ApiError::new(
+                "UnsupportedMediaTypeException",
+                415,
+                "Smithy RPC v2 CBOR request bodies must have 'Content-Type: application/cbor'.",
+            )),
         }
     }
 
