@@ -17,6 +17,15 @@ pub struct Config {
     pub body_timeout: std::time::Duration,
     /// With durable state, the journal is compacted into a snapshot after this many writes.
     pub compact_after_records: usize,
+    /// With durable state, the journal is also compacted once it holds this many bytes.
+    pub compact_after_bytes: u64,
+    /// How long a stop waits for open requests before it cuts their connections.
+    pub shutdown_timeout: std::time::Duration,
+    /// At most this many connections are open at once; when full, the connection idle
+    /// for longest is closed to make room. Zero: derived from the file-descriptor limit.
+    pub max_connections: usize,
+    /// Where requests take their time from.
+    pub clock: crate::clock::Clock,
 }
 
 impl Default for Config {
@@ -28,6 +37,10 @@ impl Default for Config {
             header_timeout: std::time::Duration::from_secs(60),
             body_timeout: std::time::Duration::from_secs(30),
             compact_after_records: 10_000,
+            compact_after_bytes: 64 * 1024 * 1024,
+            shutdown_timeout: std::time::Duration::from_secs(5),
+            max_connections: 0,
+            clock: crate::clock::Clock::default(),
         }
     }
 }

@@ -2,7 +2,6 @@
 //! table answer NotImplementedException naming themselves.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::RwLock;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -25,27 +24,61 @@ use crate::validation::validate_input;
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,
     pub config: &'a Config,
-    /// The request's time, epoch seconds with millisecond precision.
+    /// The request's time, epoch seconds with millisecond precision. A live write takes
+    /// its time under the region's lock (`under_lock`), so the journal records the time
+    /// it took effect.
     pub now: f64,
     /// The request's source of unique ids.
     pub seed: uuid::Uuid,
     ids_issued: std::cell::Cell<u64>,
+    /// A journaled write being replayed keeps its recorded time.
+    replayed: bool,
 }
 
 impl<'a> RequestContext<'a> {
-    pub fn new(tenant: &'a Tenant, config: &'a Config, now: f64, seed: uuid::Uuid) -> Self {
+    fn with(
+        tenant: &'a Tenant,
+        config: &'a Config,
+        now: f64,
+        seed: uuid::Uuid,
+        replayed: bool,
+    ) -> Self {
         RequestContext {
             tenant,
             config,
             now,
             seed,
             ids_issued: std::cell::Cell::new(0),
+            replayed,
         }
     }
 
     /// A context for a request arriving now.
     pub fn arriving(tenant: &'a Tenant, config: &'a Config) -> Self {
-        RequestContext::new(tenant, config, wall_clock(), uuid::Uuid::new_v4())
+        RequestContext::with(
+            tenant,
+            config,
+            config.clock.now(),
+            uuid::Uuid::new_v4(),
+            false,
+        )
+    }
+
+    /// A journaled write, to run again exactly as it first ran.
+    pub fn replaying(tenant: &'a Tenant, config: &'a Config, now: f64, seed: uuid::Uuid) -> Self {
+        RequestContext::with(tenant, config, now, seed, true)
+    }
+
+    /// The context a write runs with once it holds the region's lock: its time is taken
+    /// there, and never earlier than the region's last settling, so every state change a
+    /// read settled before it is one its replay settles too. A replay keeps its time.
+    fn under_lock(&self, settled_through: f64) -> RequestContext<'a> {
+        let now = if self.replayed {
+            self.now
+        } else {
+            self.config.clock.now().max(settled_through)
+        };
+        RequestContext::with(self.tenant, self.config, now, self.seed, self.replayed)
     }
 
     /// When a state change begun now completes, in epoch seconds. Every transition's due
@@ -63,12 +96,6 @@ impl<'a> RequestContext<'a> {
     }
 }
 
-/// The current time as the epoch seconds both protocols carry (millisecond precision,
-/// as AWS reports).
-pub fn wall_clock() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
-
 /// A handler that changes state: it runs with the region locked exclusively.
 type WriteHandler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
 /// A handler that only reads: concurrent reads of a region run side by side.
@@ -82,13 +109,13 @@ macro_rules! handlers {
         fn call(
             op: Operation,
             ctx: &RequestContext,
-            region: &RwLock<RegionState>,
+            store: &Store,
             input: Value,
             protocol: Protocol,
             journal: Option<&Journal>,
         ) -> Result<Dispatched, ApiError> {
             match op {
-                $(Operation::$op => $access(op, ctx, region, input, protocol, journal, $handler),)*
+                $(Operation::$op => $access(op, ctx, store, input, protocol, journal, $handler),)*
                 _ => Err(ApiError::not_implemented(op.name())),
             }
         }
@@ -174,6 +201,13 @@ pub fn dispatch_replay(
     run(op, ctx, store, input, Protocol::AwsJson11, false).map(|_| ())
 }
 
+/// Checks `input` against the operation's model, dropping members the model does not
+/// know; what is left is what the handler sees and what the journal records.
+pub fn validated(op: Operation, mut input: Value) -> Result<Value, ApiError> {
+    validate_input(op.input(), &mut input)?;
+    Ok(input)
+}
+
 fn run(
     op: Operation,
     ctx: &RequestContext,
@@ -185,13 +219,12 @@ fn run(
     if !is_implemented(op) {
         return Err(ApiError::not_implemented(op.name()));
     }
-    validate_input(op.input(), &input)?;
+    let input = validated(op, input)?;
     let journal = store.journal.get().filter(|_| journal);
     let _operation = store.enter();
-    let region = store.region(ctx.tenant);
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {
-        call(op, ctx, &region, input, protocol, journal)
+        call(op, ctx, store, input, protocol, journal)
     }))
     .unwrap_or_else(|_| {
         Err(ApiError::internal(format!(
@@ -207,24 +240,28 @@ fn typed_input<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
 }
 
 /// Runs a read under a shared lock; the input is read and the output written outside it.
+/// A read of an account and Region that has no state sees an empty one and creates none.
 fn reading<I: DeserializeOwned, O: Serialize>(
     _op: Operation,
     ctx: &RequestContext,
-    region: &RwLock<RegionState>,
+    store: &Store,
     input: Value,
     protocol: Protocol,
     _journal: Option<&Journal>,
     handler: ReadHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
     let input = typed_input(input)?;
-    let output = {
-        let mut state = read(region);
-        if state.needs_settling(ctx.now) {
-            drop(state);
-            write(region).settle(ctx.now);
-            state = read(region);
+    let output = match store.existing_region(ctx.tenant) {
+        Some(region) => {
+            let mut state = read(&region);
+            if state.needs_settling(ctx.now) {
+                drop(state);
+                write(&region).settle(ctx.now);
+                state = read(&region);
+            }
+            handler(ctx, &state, input)?
         }
-        handler(ctx, &state, input)?
+        None => handler(ctx, &RegionState::default(), input)?,
     };
     Ok(Dispatched {
         body: protocol.encode_output(&output)?,
@@ -237,7 +274,7 @@ fn reading<I: DeserializeOwned, O: Serialize>(
 fn writing<I: DeserializeOwned, O: Serialize>(
     op: Operation,
     ctx: &RequestContext,
-    region: &RwLock<RegionState>,
+    store: &Store,
     input: Value,
     protocol: Protocol,
     journal: Option<&Journal>,
@@ -248,10 +285,10 @@ fn writing<I: DeserializeOwned, O: Serialize>(
     }
     let record = journal.map(|_| input.clone());
     let input = typed_input(input)?;
-    let (output, journal_seq) = {
-        let mut state = write(region);
+    let (output, journal_seq) = store.write_region(ctx.tenant, |state| {
+        let ctx = &ctx.under_lock(state.settled_through());
         state.settle(ctx.now);
-        let output = handler(ctx, &mut state, input)?;
+        let output = handler(ctx, state, input)?;
         // Every transition a handler begins is due at this time (`Transition::after_delay`).
         state.expect_transition_by(ctx.transition_due());
         let seq = match (journal, record) {
@@ -262,8 +299,8 @@ fn writing<I: DeserializeOwned, O: Serialize>(
             ),
             _ => None,
         };
-        (output, seq)
-    };
+        Ok::<_, ApiError>((output, seq))
+    })?;
     Ok(Dispatched {
         body: protocol.encode_output(&output)?,
         journal_seq,

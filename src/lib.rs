@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod error;
@@ -17,10 +18,11 @@ pub mod protocol;
 pub mod schema;
 pub mod server;
 pub mod state;
+pub mod state_stream;
 pub mod validation;
 
 pub use config::Config;
-pub use listener::serve;
+pub use listener::{serve, ConnectionLimits};
 
 /// The whole service as an axum router with in-memory state; tests serve it in-process
 /// on port 0.

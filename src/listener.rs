@@ -9,11 +9,12 @@
 //! called); the watchdog sleeps until the deadline of the current wait and closes the
 //! connection if it is still waiting then.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -23,14 +24,113 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Serves `app` on `listener` until `shutdown` resolves, then waits for open requests.
+/// How the listener treats connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A connection waiting longer than this for a request head is closed; zero: never.
+    pub header_timeout: Duration,
+    /// After the stop signal, open requests get this long before their connections are cut.
+    pub shutdown_timeout: Duration,
+    /// At most this many open connections; when full, the longest-idle one is closed to
+    /// make room, and with none idle the newcomer is turned away. Zero: no cap.
+    pub max_connections: usize,
+}
+
+impl ConnectionLimits {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        ConnectionLimits {
+            header_timeout: config.header_timeout,
+            shutdown_timeout: config.shutdown_timeout,
+            max_connections: config.max_connections,
+        }
+    }
+}
+
+/// The open connections, so that a full server can close the one idle for longest.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<HashMap<u64, Arc<Activity>>>,
+    next_id: AtomicU64,
+}
+
+impl Connections {
+    fn add(&self, activity: Arc<Activity>) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        crate::state::lock(&self.open).insert(id, activity);
+        id
+    }
+
+    fn remove(&self, id: u64) {
+        crate::state::lock(&self.open).remove(&id);
+    }
+
+    /// Makes room for one more connection under `max`: closes the connection that has
+    /// waited longest for its next request. False when every connection is busy.
+    fn make_room(&self, max: usize) -> bool {
+        let open = crate::state::lock(&self.open);
+        if max == 0 || open.len() < max {
+            return true;
+        }
+        let idlest = open
+            .values()
+            .filter(|a| {
+                a.awaiting_head.load(Ordering::Acquire) && !a.closing.load(Ordering::Acquire)
+            })
+            .min_by_key(|a| a.since.load(Ordering::Relaxed));
+        match idlest {
+            Some(activity) => {
+                activity.close();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A warning that would repeat in a tight loop (accept failing for want of file
+/// descriptors) is logged at most once a second, with the count of those held back.
+struct RateLimitedWarning {
+    last: Mutex<Option<Instant>>,
+    held_back: AtomicU64,
+}
+
+impl RateLimitedWarning {
+    fn new() -> Self {
+        RateLimitedWarning {
+            last: Mutex::new(None),
+            held_back: AtomicU64::new(0),
+        }
+    }
+
+    fn warn(&self, message: std::fmt::Arguments) {
+        let mut last = crate::state::lock(&self.last);
+        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            self.held_back.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        *last = Some(Instant::now());
+        let held_back = self.held_back.swap(0, Ordering::Relaxed);
+        if held_back > 0 {
+            tracing::warn!("{message} ({held_back} more like it in the last second)");
+        } else {
+            tracing::warn!("{message}");
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish
+/// for up to `shutdown_timeout` and cuts the connections still open after that.
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
-    header_timeout: Duration,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
+    let (cut, cut_signal) = tokio::sync::watch::channel(false);
+    let connections = Arc::new(Connections::default());
+    let accept_failed = RateLimitedWarning::new();
+    let turned_away = RateLimitedWarning::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
@@ -38,14 +138,25 @@ pub async fn serve(
                 let stream = match accepted {
                     Ok((stream, _)) => stream,
                     Err(e) => {
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        tracing::warn!("accept failed: {e}");
+                        // Out of file descriptors and the like: back off instead of spinning,
+                        // and free a descriptor held by an idle connection.
+                        accept_failed.warn(format_args!("accept failed: {e}"));
+                        let open = crate::state::lock(&connections.open).len();
+                        connections.make_room(open.max(1));
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 };
+                if !connections.make_room(limits.max_connections) {
+                    turned_away.warn(format_args!(
+                        "{} connections are open and all are busy; a new one was closed",
+                        limits.max_connections
+                    ));
+                    continue;
+                }
                 let _ = stream.set_nodelay(true);
                 let activity = Arc::new(Activity::new());
+                let id = connections.add(activity.clone());
                 let service = TowerToHyperService::new(app.clone());
                 let head_arrived = activity.clone();
                 let service = hyper::service::service_fn(move |request| {
@@ -54,26 +165,45 @@ pub async fn serve(
                 });
                 let watched = Watched { stream, activity: activity.clone() };
                 let connection = hyper::server::conn::http1::Builder::new()
+                    // A client that half-closes after its request still gets the answer.
+                    .half_close(true)
                     .serve_connection(TokioIo::new(watched), service);
                 let connection = graceful.watch(connection);
+                let mut cut_signal = cut_signal.clone();
+                let connections = connections.clone();
+                let header_timeout = limits.header_timeout;
                 tokio::spawn(async move {
                     // A client that vanishes or times out ends only its own connection;
-                    // dropping the connection closes its socket. Zero means no deadline.
-                    if header_timeout.is_zero() {
-                        let _ = connection.await;
-                        return;
-                    }
+                    // dropping the connection closes its socket.
                     tokio::select! {
                         _ = connection => {}
                         _ = activity.expired(header_timeout) => {}
+                        _ = activity.closed.notified() => {}
+                        _ = cut_signal.wait_for(|cut| *cut) => {}
                     }
+                    connections.remove(id);
                 });
             }
             _ = &mut shutdown => break,
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    let drained = if limits.shutdown_timeout.is_zero() {
+        graceful.shutdown().await;
+        true
+    } else {
+        tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown())
+            .await
+            .is_ok()
+    };
+    if !drained {
+        let open = crate::state::lock(&connections.open).len();
+        tracing::warn!(
+            "{open} connections still open {:?} after the stop signal; closing them",
+            limits.shutdown_timeout
+        );
+        let _ = cut.send(true);
+    }
 }
 
 /// Nanoseconds on a process-wide monotonic clock.
@@ -86,6 +216,9 @@ fn clock() -> u64 {
 struct Activity {
     awaiting_head: AtomicBool,
     since: AtomicU64,
+    /// Set, and `closed` notified, when the connection is chosen to make room.
+    closing: AtomicBool,
+    closed: tokio::sync::Notify,
 }
 
 impl Activity {
@@ -93,7 +226,15 @@ impl Activity {
         Activity {
             awaiting_head: AtomicBool::new(true),
             since: AtomicU64::new(clock()),
+            closing: AtomicBool::new(false),
+            closed: tokio::sync::Notify::new(),
         }
+    }
+
+    fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        // A stored permit: the connection's task sees it even if it is not waiting yet.
+        self.closed.notify_one();
     }
 
     fn await_head(&self) {
@@ -105,8 +246,12 @@ impl Activity {
         self.awaiting_head.store(false, Ordering::Release);
     }
 
-    /// Resolves once the connection has waited `timeout` for one request head.
+    /// Resolves once the connection has waited `timeout` for one request head; never
+    /// when `timeout` is zero.
     async fn expired(&self, timeout: Duration) {
+        if timeout.is_zero() {
+            return std::future::pending().await;
+        }
         let limit = timeout.as_nanos() as u64;
         loop {
             let waited = clock().saturating_sub(self.since.load(Ordering::Relaxed));

@@ -53,6 +53,21 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_COMPACT_AFTER", default_value_t = Config::default().compact_after_records, value_parser = clap::value_parser!(usize))]
     compact_after: usize,
 
+    /// With --state-dir, also compact the journal once it holds this many bytes.
+    #[arg(long, env = "APPSTREAM_LOCAL_COMPACT_AFTER_BYTES", default_value_t = Config::default().compact_after_bytes)]
+    compact_after_bytes: u64,
+
+    /// Seconds a stop (SIGTERM, SIGINT) waits for open requests before it closes their
+    /// connections and compacts the state; 0 = wait for as long as they take.
+    #[arg(long, env = "APPSTREAM_LOCAL_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 5.0, value_parser = parse_seconds)]
+    shutdown_timeout_seconds: f64,
+
+    /// Most connections open at once; when full, the connection idle for longest is
+    /// closed to make room. 0 = the file-descriptor limit (raised to its maximum at
+    /// start) less a reserve for the state files.
+    #[arg(long, env = "APPSTREAM_LOCAL_MAX_CONNECTIONS", default_value_t = 0)]
+    max_connections: usize,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -97,6 +112,13 @@ async fn main() -> std::process::ExitCode {
         header_timeout: Duration::from_secs_f64(cli.header_timeout_seconds),
         body_timeout: Duration::from_secs_f64(cli.body_timeout_seconds),
         compact_after_records: cli.compact_after.max(1),
+        compact_after_bytes: cli.compact_after_bytes.max(1),
+        shutdown_timeout: Duration::from_secs_f64(cli.shutdown_timeout_seconds),
+        max_connections: match cli.max_connections {
+            0 => connections_allowed_by_descriptors(),
+            n => n,
+        },
+        ..Config::default()
     };
     let address = format!("{}:{}", cli.host, cli.port);
     let listener = match tokio::net::TcpListener::bind(&address).await {
@@ -118,9 +140,13 @@ async fn main() -> std::process::ExitCode {
         None => std::sync::Arc::new(appstream_local::state::Store::default()),
     };
     if store.journal.get().is_some() {
-        appstream_local::persistence::spawn_compactor(store.clone(), config.compact_after_records);
+        appstream_local::persistence::spawn_compactor(
+            store.clone(),
+            config.compact_after_records,
+            config.compact_after_bytes,
+        );
     }
-    let header_timeout = config.header_timeout;
+    let limits = appstream_local::ConnectionLimits::from_config(&config);
     let app = appstream_local::server::router(store.clone(), config);
     // Handlers go in before the address is announced: a supervisor that signals as soon as
     // it sees the address must get a clean stop, not the default action of SIGTERM.
@@ -129,7 +155,7 @@ async fn main() -> std::process::ExitCode {
         "appstream-local {} listening on http://{bound}",
         env!("CARGO_PKG_VERSION")
     );
-    appstream_local::serve(listener, app, header_timeout, shutdown).await;
+    appstream_local::serve(listener, app, limits, shutdown).await;
     if let Some(journal) = store.journal.get() {
         if let Err(e) = journal.compact(&store) {
             tracing::error!(
@@ -139,6 +165,21 @@ async fn main() -> std::process::ExitCode {
     }
     tracing::info!("stopped");
     std::process::ExitCode::SUCCESS
+}
+
+/// Raises the soft file-descriptor limit to the hard one and leaves room under it for
+/// the listener, the state files and the runtime, so that a full server closes idle
+/// connections instead of failing to accept.
+fn connections_allowed_by_descriptors() -> usize {
+    const RESERVED: u64 = 32;
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!("cannot read the file-descriptor limit: {e}");
+            1024
+        }
+    };
+    limit.saturating_sub(RESERVED).clamp(1, 1 << 20) as usize
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {

@@ -46,6 +46,8 @@ pub enum PersistenceError {
         "durable state stopped taking writes after an earlier failure ({0}); restart the server"
     )]
     Stopped(String),
+    #[error("{snapshot} is missing, but {journal} exists and records only what came after it; restore the snapshot, or delete the journal too to start empty")]
+    MissingSnapshot { snapshot: PathBuf, journal: PathBuf },
     #[error("{path}: record {seq} ({operation}) no longer applies: {reason}")]
     Replay {
         path: PathBuf,
@@ -77,7 +79,9 @@ struct Snapshot {
 }
 
 struct JournalFile {
-    file: Arc<File>,
+    /// None when the journal could not be opened for appending (a read-only or full
+    /// disk): the loaded state is served, and writes are refused saying why.
+    file: Option<Arc<File>>,
     /// Bytes in the file: where the next record starts.
     len: u64,
     next_seq: u64,
@@ -144,27 +148,41 @@ fn decode_line(line: &[u8]) -> Result<Record, String> {
 
 impl Journal {
     /// Loads `dir` into `store` (snapshot, then journal), compacts it into a new snapshot,
-    /// and opens the journal for appending.
+    /// and opens the journal for appending. Serving what was loaded needs no write: when
+    /// the directory cannot be written (read-only, full), start-up goes on, says why, and
+    /// every write is refused with that reason.
     pub fn open(dir: &Path, store: &Store, config: &Config) -> Result<Journal, PersistenceError> {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        remove_leftover_temporaries(dir);
         let snapshot_path = dir.join(SNAPSHOT);
+        let journal_path = dir.join(JOURNAL);
         let mut last_seq = 0;
         if snapshot_path.exists() {
-            let text = std::fs::read(&snapshot_path).map_err(io_error(&snapshot_path))?;
-            let snapshot: Snapshot =
-                serde_json::from_slice(&text).map_err(|e| PersistenceError::Corrupt {
+            let file = File::open(&snapshot_path).map_err(io_error(&snapshot_path))?;
+            let snapshot: Snapshot = serde_json::from_reader(std::io::BufReader::new(file))
+                .map_err(|e| PersistenceError::Corrupt {
                     path: snapshot_path.clone(),
                     offset: 0,
                     reason: e.to_string(),
                 })?;
             last_seq = snapshot.last_seq;
             store.import(snapshot.regions);
+        } else if journal_path.exists() {
+            // A journal is only ever written beside a snapshot (start-up writes the first
+            // snapshot before the journal), so its records assume one.
+            return Err(PersistenceError::MissingSnapshot {
+                snapshot: snapshot_path,
+                journal: journal_path,
+            });
         }
-        let journal_path = dir.join(JOURNAL);
-        let records = read_journal(&journal_path)?;
         let mut replayed = 0;
         let included = last_seq;
-        for record in records.into_iter().filter(|r| r.seq > included) {
+        let torn_tail_kept = for_each_record(&journal_path, |record| {
+            if record.seq <= included {
+                return Ok(());
+            }
             apply(store, config, &record).map_err(|reason| PersistenceError::Replay {
                 path: journal_path.clone(),
                 seq: record.seq,
@@ -173,18 +191,17 @@ impl Journal {
             })?;
             last_seq = record.seq;
             replayed += 1;
-        }
+            Ok(())
+        })?;
         tracing::info!(
             "state loaded from {}: {replayed} journal records replayed",
             dir.display()
         );
-        let file = open_append(&journal_path)?;
-        let len = file.metadata().map_err(io_error(&journal_path))?.len();
         let journal = Journal {
             dir: dir.to_path_buf(),
             file: Mutex::new(JournalFile {
-                file: Arc::new(file),
-                len,
+                file: None,
+                len: 0,
                 next_seq: last_seq + 1,
                 since_snapshot: 0,
                 snapshot_len: 0,
@@ -193,7 +210,36 @@ impl Journal {
             syncing: AtomicBool::new(false),
             stopped: std::sync::OnceLock::new(),
         };
-        journal.compact(store)?;
+        if let Some(e) = torn_tail_kept {
+            journal.stop(e);
+            return Ok(journal);
+        }
+        // The first snapshot goes before the journal exists; later ones fold the journal in.
+        if let Err(e) = journal.compact(store) {
+            tracing::warn!("cannot compact the loaded state (the journal still holds it): {e}");
+            if !journal_path.exists() {
+                journal.stop(e);
+                return Ok(journal);
+            }
+        }
+        let mut file = crate::state::lock(&journal.file);
+        if file.file.is_none() {
+            match open_append(&journal_path).and_then(|f| {
+                let len = f.metadata().map_err(io_error(&journal_path))?.len();
+                Ok((f, len))
+            }) {
+                Ok((f, len)) => {
+                    file.file = Some(Arc::new(f));
+                    file.len = len;
+                }
+                Err(e) => {
+                    drop(file);
+                    journal.stop(e);
+                    return Ok(journal);
+                }
+            }
+        }
+        drop(file);
         Ok(journal)
     }
 
@@ -208,7 +254,7 @@ impl Journal {
     fn stop(&self, error: PersistenceError) -> PersistenceError {
         let reason = error.to_string();
         if self.stopped.set(reason.clone()).is_ok() {
-            tracing::error!("durable state stops taking writes: {reason}");
+            tracing::error!("durable state stops taking writes (reads are still served): {reason}");
         }
         error
     }
@@ -234,9 +280,12 @@ impl Journal {
             input,
         };
         let line = encode_line(&record);
-        if let Err(e) = (&*journal.file).write_all(&line) {
+        let Some(file) = journal.file.clone() else {
+            return Err(self.stop(PersistenceError::Stopped("the journal is not open".into())));
+        };
+        if let Err(e) = (&*file).write_all(&line) {
             // Cut a partial line off, so that later records do not follow damage.
-            let _ = journal.file.set_len(journal.len);
+            let _ = file.set_len(journal.len);
             return Err(self.stop(io_error(&self.dir.join(JOURNAL))(e)));
         }
         journal.len += line.len() as u64;
@@ -263,6 +312,9 @@ impl Journal {
                 let journal = crate::state::lock(&self.file);
                 (journal.next_seq - 1, journal.file.clone())
             };
+            let Some(file) = file else {
+                return Err(self.stop(PersistenceError::Stopped("the journal is not open".into())));
+            };
             // Inline: at most one worker blocks here at a time, and handing the fsync to
             // a blocking thread cost a third of a lone writer's throughput.
             file.sync_data()
@@ -280,12 +332,14 @@ impl Journal {
         });
     }
 
-    /// Whether at least `records` writes have been journaled since the last snapshot, and
-    /// the journal has grown to half the snapshot's size: rewriting a large state for a
-    /// few records would make compaction, not writes, the main cost of a long run.
-    pub fn due_for_compaction(&self, records: usize) -> bool {
+    /// Whether at least `records` writes, or `bytes` of them, have been journaled since
+    /// the last snapshot, and the journal has grown to half the snapshot's size:
+    /// rewriting a large state for a few records would make compaction, not writes, the
+    /// main cost of a long run.
+    pub fn due_for_compaction(&self, records: usize, bytes: u64) -> bool {
         let journal = crate::state::lock(&self.file);
-        journal.since_snapshot >= records && journal.len >= journal.snapshot_len / 2
+        (journal.since_snapshot >= records || journal.len >= bytes)
+            && journal.len >= journal.snapshot_len / 2
     }
 
     /// Writes the whole store as the snapshot and starts the journal afresh with only the
@@ -314,18 +368,22 @@ impl Journal {
         let journal_path = self.dir.join(JOURNAL);
         let mut journal = crate::state::lock(&self.file);
         let mut tail = Vec::new();
-        let mut reader = File::open(&journal_path).map_err(io_error(&journal_path))?;
-        reader
-            .seek(SeekFrom::Start(covered_len))
-            .and_then(|_| {
-                reader
-                    .take(journal.len - covered_len)
-                    .read_to_end(&mut tail)
-            })
-            .map_err(io_error(&journal_path))?;
+        if journal.len > covered_len {
+            let mut reader = File::open(&journal_path).map_err(io_error(&journal_path))?;
+            reader
+                .seek(SeekFrom::Start(covered_len))
+                .and_then(|_| {
+                    reader
+                        .take(journal.len - covered_len)
+                        .read_to_end(&mut tail)
+                })
+                .map_err(io_error(&journal_path))?;
+        }
         write_durably(&self.dir, &journal_path, &tail)?;
         // The old file is gone now; appending anywhere but the new one would lose writes.
-        journal.file = Arc::new(open_append(&journal_path).map_err(|e| self.stop(e))?);
+        journal.file = Some(Arc::new(
+            open_append(&journal_path).map_err(|e| self.stop(e))?,
+        ));
         journal.len = tail.len() as u64;
         journal.since_snapshot = tail.iter().filter(|b| **b == b'\n').count();
         journal.snapshot_len = bytes.len() as u64;
@@ -335,16 +393,40 @@ impl Journal {
     }
 }
 
-/// Replaces `path` with `bytes` so that a crash leaves either the old file or the new one.
-fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), PersistenceError> {
+fn temporary_for(path: &Path) -> PathBuf {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(io_error(&temporary))?;
-    std::fs::rename(&temporary, path).map_err(io_error(path))?;
+    PathBuf::from(temporary)
+}
+
+/// Temporary files a crash left behind (a failure removes its own).
+fn remove_leftover_temporaries(dir: &Path) {
+    for name in [SNAPSHOT, JOURNAL] {
+        let temporary = temporary_for(&dir.join(name));
+        if temporary.exists() {
+            match std::fs::remove_file(&temporary) {
+                Ok(()) => tracing::info!(
+                    "removed {}, left by an interrupted compaction",
+                    temporary.display()
+                ),
+                Err(e) => tracing::warn!("cannot remove {}: {e}", temporary.display()),
+            }
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old file or the new
+/// one, and a failure leaves the old one and no temporary file.
+fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), PersistenceError> {
+    let temporary = temporary_for(path);
+    let written = File::create(&temporary)
+        .and_then(|mut file| file.write_all(bytes).and_then(|_| file.sync_all()))
+        .map_err(io_error(&temporary))
+        .and_then(|_| std::fs::rename(&temporary, path).map_err(io_error(path)));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
     if let Ok(dir) = File::open(dir) {
         let _ = dir.sync_all();
     }
@@ -354,7 +436,7 @@ fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Persistenc
 /// Compacts the journal into a snapshot in the background whenever `records` writes
 /// have piled up, so that a long-running server's journal, and its next start-up, stay
 /// short. Requests pause only while the state is copied in memory.
-pub fn spawn_compactor(store: std::sync::Arc<Store>, records: usize) {
+pub fn spawn_compactor(store: std::sync::Arc<Store>, records: usize, bytes: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         loop {
@@ -362,7 +444,7 @@ pub fn spawn_compactor(store: std::sync::Arc<Store>, records: usize) {
             let due = store
                 .journal
                 .get()
-                .is_some_and(|j| j.due_for_compaction(records));
+                .is_some_and(|j| j.due_for_compaction(records, bytes));
             if !due {
                 continue;
             }
@@ -391,44 +473,53 @@ fn open_append(path: &Path) -> Result<File, PersistenceError> {
         .map_err(io_error(path))
 }
 
-/// Every whole record of the journal. A torn tail is cut off (and logged); damage
-/// anywhere else is an error naming its offset.
-fn read_journal(path: &Path) -> Result<Vec<Record>, PersistenceError> {
-    let mut bytes = Vec::new();
-    match File::open(path) {
-        Ok(mut file) => {
-            file.read_to_end(&mut bytes).map_err(io_error(path))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+/// Reads the journal a record at a time (it is never held whole), handing each to
+/// `each`. A torn tail is cut off and logged; when it cannot be cut (a read-only disk)
+/// it is left in place and returned as the reason to take no writes. Damage anywhere
+/// else is an error naming its offset.
+fn for_each_record(
+    path: &Path,
+    mut each: impl FnMut(Record) -> Result<(), PersistenceError>,
+) -> Result<Option<PersistenceError>, PersistenceError> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(path)(e)),
-    }
-    let mut records = Vec::new();
-    let mut offset = 0;
-    while offset < bytes.len() {
-        let rest = &bytes[offset..];
-        let Some(end) = rest.iter().position(|b| *b == b'\n') else {
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    let mut offset = 0usize;
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(io_error(path))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if line.last() != Some(&b'\n') {
             // No newline: the last append never finished.
             tracing::warn!(
                 "{}: dropping a torn last record at byte offset {offset} ({} bytes)",
                 path.display(),
-                rest.len()
+                line.len()
             );
-            OpenOptions::new()
+            let cut = OpenOptions::new()
                 .write(true)
                 .open(path)
-                .and_then(|f| f.set_len(offset as u64).and_then(|_| f.sync_all()))
-                .map_err(io_error(path))?;
-            break;
-        };
-        let record = decode_line(&rest[..end]).map_err(|reason| PersistenceError::Corrupt {
-            path: path.to_path_buf(),
-            offset,
-            reason,
-        })?;
-        records.push(record);
-        offset += end + 1;
+                .and_then(|f| f.set_len(offset as u64).and_then(|_| f.sync_all()));
+            return Ok(cut.err().map(io_error(path)));
+        }
+        let record =
+            decode_line(&line[..line.len() - 1]).map_err(|reason| PersistenceError::Corrupt {
+                path: path.to_path_buf(),
+                offset,
+                reason,
+            })?;
+        each(record)?;
+        offset += read;
     }
-    Ok(records)
 }
 
 /// Re-runs one journaled write exactly as it first ran.
@@ -442,13 +533,22 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
         return store.reset((!everything).then_some(&tenant), || Ok(()));
     }
     let op = Operation::from_name(&record.op).ok_or("unknown operation")?;
-    let ctx = RequestContext::new(&tenant, config, record.now, record.seed);
+    let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed);
     dispatch_replay(op, &ctx, store, record.input.clone()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_journal(path: &Path) -> Result<Vec<Record>, PersistenceError> {
+        let mut records = Vec::new();
+        for_each_record(path, |r| {
+            records.push(r);
+            Ok(())
+        })?;
+        Ok(records)
+    }
 
     fn temp_dir(label: &str) -> PathBuf {
         std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()))
@@ -507,7 +607,8 @@ mod tests {
             .set(Journal::open(&dir, &store, &config).unwrap());
         let journal = store.journal.get().unwrap();
         // A handle that cannot be written stands in for a failing disk.
-        crate::state::lock(&journal.file).file = Arc::new(File::open(dir.join(JOURNAL)).unwrap());
+        crate::state::lock(&journal.file).file =
+            Some(Arc::new(File::open(dir.join(JOURNAL)).unwrap()));
         let tenant = Tenant::default();
         let create = |name: &str| {
             let ctx = RequestContext::arriving(&tenant, &config);
@@ -549,12 +650,16 @@ mod tests {
             let input = serde_json::json!({"Name": format!("s{i}")});
             journal.append(&tenant, "CreateStack", &ctx, input).unwrap();
         }
-        assert!(!journal.due_for_compaction(11), "too few records");
-        assert!(journal.due_for_compaction(10));
+        assert!(!journal.due_for_compaction(11, u64::MAX), "too few records");
+        assert!(journal.due_for_compaction(10, u64::MAX));
+        assert!(
+            journal.due_for_compaction(usize::MAX, 10),
+            "enough bytes suffice too"
+        );
         let journal_len = crate::state::lock(&journal.file).len;
         crate::state::lock(&journal.file).snapshot_len = journal_len * 2 + 2;
         assert!(
-            !journal.due_for_compaction(10),
+            !journal.due_for_compaction(10, 10),
             "a large snapshot waits for a longer journal"
         );
         let _ = std::fs::remove_dir_all(&dir);

@@ -4,22 +4,24 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{tenant, Tenant};
+use crate::auth::{is_account, is_region, tenant, Tenant};
 use crate::config::Config;
 use crate::dispatch::{dispatch, not_durable, RequestContext, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::protocol::{Protocol, SERVICE};
 use crate::state::Store;
+use crate::validation::shorten;
 
 #[derive(Clone)]
 struct AppState {
@@ -40,42 +42,143 @@ pub fn router(store: Arc<Store>, config: Config) -> Router {
         .with_state(state)
 }
 
-/// Every account's and region's state, for debugging.
-async fn dump_state(State(app): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({"regions": app.store.export()}))
+/// A control endpoint's refusal: `{"error": message}` with the error's status.
+fn control_error(error: &ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(json!({"error": error.message}))).into_response()
+}
+
+/// Reads a request's whole body within `--max-body-bytes` and the body deadline; every
+/// route that takes a body reads it through here.
+async fn read_body(body: Body, config: &Config) -> Result<Bytes, ApiError> {
+    let limit = config.max_body_bytes;
+    let deadline = config.body_timeout;
+    let read = axum::body::to_bytes(body, limit);
+    let read = if deadline.is_zero() {
+        // Zero means no deadline.
+        read.await
+    } else {
+        tokio::time::timeout(deadline, read)
+            .await
+            .map_err(|_| ApiError::body_timeout(deadline))?
+    };
+    read.map_err(|_| ApiError::too_large(limit))
+}
+
+/// The account and Region a control request names: both or neither.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Scope {
+    account: Option<String>,
+    region: Option<String>,
+}
+
+impl Scope {
+    /// One tenant, or `None` for all of them; a half-given or malformed scope is refused.
+    fn tenant(self) -> Result<Option<Tenant>, ApiError> {
+        let bad = |message: String| ApiError::new("InvalidRequest", 400, message);
+        match (self.account, self.region) {
+            (None, None) => Ok(None),
+            (Some(account), Some(region)) => {
+                if !is_account(&account) {
+                    return Err(bad(format!(
+                        "account '{}' is not 12 digits",
+                        shorten(&account)
+                    )));
+                }
+                if !is_region(&region) {
+                    return Err(bad(format!(
+                        "region '{}' is not a Region name",
+                        shorten(&region)
+                    )));
+                }
+                Ok(Some(Tenant { account, region }))
+            }
+            _ => Err(bad("give both account and region, or neither".into())),
+        }
+    }
+
+    /// An empty body or `{}` is every tenant; anything but an object with `account` and
+    /// `region` strings is refused before anything changes.
+    fn from_body(body: &[u8]) -> Result<Option<Tenant>, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        let scope: Scope = serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(
+                "InvalidRequest",
+                400,
+                format!("expected {{\"account\": \"123456789012\", \"region\": \"us-east-1\"}} or an empty body: {e}"),
+            )
+        })?;
+        scope.tenant()
+    }
+
+    /// `?account=...&region=...`; other parameters are refused.
+    fn from_query(query: Option<&str>) -> Result<Option<Tenant>, ApiError> {
+        let mut scope = Scope::default();
+        for pair in query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match key {
+                "account" => &mut scope.account,
+                "region" => &mut scope.region,
+                other => {
+                    return Err(ApiError::new(
+                        "InvalidRequest",
+                        400,
+                        format!(
+                            "unknown parameter '{}'; expected account and region",
+                            shorten(other)
+                        ),
+                    ))
+                }
+            };
+            *slot = Some(value.to_string());
+        }
+        scope.tenant()
+    }
+}
+
+/// Every account's and Region's state (or one's, with `?account=&region=`), for
+/// debugging. The body is streamed a tenant at a time, each written straight from its
+/// state under a shared lock, so a large state is never copied whole.
+async fn dump_state(State(app): State<AppState>, uri: Uri) -> Response {
+    let only = match Scope::from_query(uri.query()) {
+        Ok(only) => only,
+        Err(e) => return control_error(&e),
+    };
+    let body = Body::new(crate::state_stream::StateStream::new(
+        app.store.clone(),
+        only,
+    ));
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Forgets all state, or with `{"account": .., "region": ..}` one account's in one
 /// region; durable like any other write.
-async fn reset(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
-    let scope: serde_json::Value = if body.is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(e) => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": e.to_string()})),
-                )
-                    .into_response()
-            }
-        }
+async fn reset(State(app): State<AppState>, body: Body) -> Response {
+    let scope = match read_body(body, &app.config).await {
+        Ok(bytes) => Scope::from_body(&bytes),
+        Err(e) => Err(e),
     };
-    let field = |k: &str| scope.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let tenant = match (field("account"), field("region")) {
-        (Some(account), Some(region)) => Some(Tenant { account, region }),
-        (None, None) => None,
-        _ => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": "give both account and region, or neither"})),
-            )
-                .into_response()
-        }
+    let tenant = match scope {
+        Ok(tenant) => tenant,
+        Err(e) => return control_error(&e),
     };
     let record_tenant = tenant.clone().unwrap_or_default();
     let journal = app.store.journal.get();
+    if let Some(Err(e)) = journal.map(|j| j.check_writable()) {
+        return control_error(&crate::dispatch::not_durable(&e));
+    }
     let recorded = app.store.reset(tenant.as_ref(), || match journal {
         Some(journal) => {
             let ctx = RequestContext::arriving(&record_tenant, &app.config);
@@ -185,6 +288,7 @@ async fn api(
     let name_for_log = name.as_deref().unwrap_or("-").to_string();
 
     let result: Result<Vec<u8>, ApiError> = async {
+        let tenant = tenant.as_ref().map_err(Clone::clone)?;
         let name = name?;
         let op = Operation::from_name(&name).ok_or_else(|| {
             let status = if protocol == Protocol::RpcV2Cbor {
@@ -194,20 +298,10 @@ async fn api(
             };
             ApiError::unknown_operation(status, format!("{name} is not an operation of {SERVICE}."))
         })?;
-        let limit = app.config.max_body_bytes;
-        let deadline = app.config.body_timeout;
-        let read = axum::body::to_bytes(body, limit);
-        let read = if deadline.is_zero() {
-            // Zero means no deadline.
-            read.await
-        } else {
-            tokio::time::timeout(deadline, read)
-                .await
-                .map_err(|_| ApiError::body_timeout(deadline))?
-        };
-        let bytes = read.map_err(|_| ApiError::too_large(limit))?;
-        let input = protocol.decode(&bytes)?;
-        let ctx = RequestContext::arriving(&tenant, &app.config);
+        let bytes = read_body(body, &app.config).await?;
+        protocol.check_headers(&headers, !bytes.is_empty())?;
+        let input = protocol.decode(&bytes, op.input())?;
+        let ctx = RequestContext::arriving(tenant, &app.config);
         let dispatched = dispatch(op, &ctx, &app.store, input, protocol)?;
         if let (Some(seq), Some(journal)) = (dispatched.journal_seq, app.store.journal.get()) {
             journal
@@ -228,11 +322,15 @@ async fn api(
             (protocol.error_response(&error, &request_id), error.code)
         }
     };
+    let (account, region) = match &tenant {
+        Ok(t) => (t.account.as_str(), t.region.as_str()),
+        Err(_) => ("-", "-"),
+    };
     tracing::info!(
         operation = %name_for_log,
         protocol = protocol.label(),
-        account = %tenant.account,
-        region = %tenant.region,
+        account = %account,
+        region = %region,
         status = response.status().as_u16(),
         error = error_code,
         latency_us = started.elapsed().as_micros() as u64,

@@ -31,7 +31,27 @@ pub struct TenantState {
     pub state: RegionState,
 }
 
+/// One tenant's state, borrowed, in the same form as `TenantState`.
+#[derive(Serialize)]
+pub struct TenantStateRef<'a> {
+    #[serde(flatten)]
+    pub tenant: &'a Tenant,
+    pub state: &'a RegionState,
+}
+
 impl Store {
+    /// The tenants that have state (or just `only`, if it has), in a stable order.
+    pub fn tenants(&self, only: Option<&Tenant>) -> Vec<(Tenant, Arc<RwLock<RegionState>>)> {
+        let regions = read(&self.regions);
+        let mut tenants: Vec<(Tenant, Arc<RwLock<RegionState>>)> = regions
+            .iter()
+            .filter(|(tenant, _)| only.is_none_or(|o| o == *tenant))
+            .map(|(tenant, state)| (tenant.clone(), state.clone()))
+            .collect();
+        tenants.sort_by(|a, b| a.0.cmp(&b.0));
+        tenants
+    }
+
     /// Shared access for one operation.
     pub fn enter(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         read(&self.gate)
@@ -68,16 +88,16 @@ impl Store {
         }
     }
 
-    /// Forgets all state, or one account's in one region. `record` runs once every
-    /// affected region is locked, so a write either lands before the reset (and is
-    /// forgotten) or after it, in the journal as in memory.
+    /// Forgets all state, or one account's in one region, entries included. `record`
+    /// runs once every affected region is locked, so a write either lands before the
+    /// reset (and is forgotten) or after it, in the journal as in memory.
     pub fn reset<T, E>(
         &self,
         only: Option<&Tenant>,
         record: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
         let _operation = self.enter();
-        let regions = read(&self.regions);
+        let mut regions = write(&self.regions);
         let mut affected: Vec<(&Tenant, &Arc<RwLock<RegionState>>)> = regions
             .iter()
             .filter(|(tenant, _)| only.is_none_or(|o| o == *tenant))
@@ -87,20 +107,54 @@ impl Store {
         let mut guards: Vec<_> = affected.iter().map(|(_, state)| write(state)).collect();
         let recorded = record()?;
         for state in guards.iter_mut() {
-            **state = RegionState::default();
+            // A writer that fetched this region before the reset finds it retired and
+            // fetches the tenant's new one.
+            **state = RegionState {
+                retired: true,
+                ..RegionState::default()
+            };
+        }
+        drop(guards);
+        match only {
+            Some(tenant) => {
+                regions.remove(tenant);
+            }
+            None => *regions = HashMap::new(),
         }
         Ok(recorded)
     }
 
-    /// The state of one account in one region, created empty on first use.
-    pub fn region(&self, tenant: &Tenant) -> Arc<RwLock<RegionState>> {
-        if let Some(state) = read(&self.regions).get(tenant) {
-            return state.clone();
+    /// The state of one account in one region, if it has any; reads use this, so that
+    /// reading creates nothing.
+    pub fn existing_region(&self, tenant: &Tenant) -> Option<Arc<RwLock<RegionState>>> {
+        read(&self.regions).get(tenant).cloned()
+    }
+
+    /// Runs `change` on one account's state in one region, created empty on first use,
+    /// with the region locked exclusively.
+    pub fn write_region<R>(
+        &self,
+        tenant: &Tenant,
+        change: impl FnOnce(&mut RegionState) -> R,
+    ) -> R {
+        loop {
+            let region = match self.existing_region(tenant) {
+                Some(region) => region,
+                None => write(&self.regions)
+                    .entry(tenant.clone())
+                    .or_default()
+                    .clone(),
+            };
+            let mut state = write(&region);
+            if !state.retired {
+                return change(&mut state);
+            }
         }
-        write(&self.regions)
-            .entry(tenant.clone())
-            .or_default()
-            .clone()
+    }
+
+    /// How many account-and-Region states are held.
+    pub fn tenant_count(&self) -> usize {
+        read(&self.regions).len()
     }
 }
 
@@ -131,6 +185,12 @@ pub struct RegionState {
     /// need not settle. Zero, as after loading, means "unknown: settle at the next look".
     #[serde(skip)]
     next_due: f64,
+    /// The latest time this region was settled at; a live write takes a time no earlier.
+    #[serde(skip)]
+    settled_through: f64,
+    /// Set on a region a reset has removed from the store.
+    #[serde(skip)]
+    retired: bool,
 }
 
 impl RegionState {
@@ -146,6 +206,10 @@ impl RegionState {
             "image" => self.images.contains_key(&arn.name),
             _ => false,
         }
+    }
+
+    pub fn settled_through(&self) -> f64 {
+        self.settled_through
     }
 
     /// Whether a state change may have come due by `now`.
@@ -165,6 +229,7 @@ impl RegionState {
         if !self.needs_settling(now) {
             return;
         }
+        self.settled_through = self.settled_through.max(now);
         let mut next_due = f64::INFINITY;
         for record in self.fleets.values_mut() {
             record.settle(now);

@@ -20,11 +20,11 @@ pub async fn start() -> TestServer {
 pub async fn start_with(config: Config) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let header_timeout = config.header_timeout;
+    let limits = appstream_local::ConnectionLimits::from_config(&config);
     tokio::spawn(appstream_local::serve(
         listener,
         appstream_local::app(config),
-        header_timeout,
+        limits,
         std::future::pending(),
     ));
     TestServer {
@@ -88,6 +88,39 @@ pub fn authorization(access_key: &str, region: &str) -> String {
 }
 
 impl TestServer {
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `GET /_state` (with a query such as `?account=...&region=...`), as JSON.
+    pub async fn state(&self, query: &str) -> Value {
+        let reply = self
+            .http
+            .get(format!("{}/_state{query}", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 200, "GET /_state{query}");
+        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
+    }
+
+    /// POSTs `body` to a control endpoint such as `/_reset`: the status and JSON body.
+    pub async fn control(&self, path: &str, body: &str) -> (u16, Value) {
+        let reply = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status().as_u16();
+        let bytes = reply.bytes().await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// AWS JSON 1.1, unsigned (default account, us-east-1).
     pub async fn json(&self, operation: &str, body: Value) -> Reply {
         self.json_as(operation, body, None).await

@@ -1,0 +1,25 @@
+//! The emulator's clock: the system's wall clock moved by an offset that can be advanced,
+//! so that tests can bring a transition's due time forward without sleeping.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_millis: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Epoch seconds with millisecond precision, as AWS reports times.
+    pub fn now(&self) -> f64 {
+        let millis =
+            chrono::Utc::now().timestamp_millis() + self.offset_millis.load(Ordering::Relaxed);
+        millis as f64 / 1000.0
+    }
+
+    /// Moves the clock forward by `seconds` for everyone sharing it.
+    pub fn advance(&self, seconds: f64) {
+        self.offset_millis
+            .fetch_add((seconds * 1000.0).round() as i64, Ordering::Relaxed);
+    }
+}
