@@ -28,6 +28,9 @@ fn help_explains_every_option() {
         "--transition-seconds",
         "--header-timeout-seconds",
         "--compact-after",
+        "--compact-after-bytes",
+        "--shutdown-timeout-seconds",
+        "--max-connections",
         "APPSTREAM_LOCAL_HOST",
         "APPSTREAM_LOCAL_PORT",
     ] {

@@ -175,3 +175,31 @@ async fn zero_deadlines_mean_none() {
         .unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_followed_by_a_half_close_is_answered_and_executed() {
+    let s = start_with(config()).await;
+    // The answer may race the end of the input; repeat to give the race its chances.
+    for i in 0..20 {
+        let body = format!(r#"{{"Name":"half-closed-{i}"}}"#);
+        let request = format!(
+            "POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: PhotonAdminProxyService.CreateStack\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = TcpStream::connect(s.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stream.shutdown().await.unwrap();
+        let (answer, _) = until_closed(&mut stream, Duration::from_secs(5)).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "request {i}: {answer:?}"
+        );
+        let described = s
+            .json(
+                "DescribeStacks",
+                json!({"Names": [format!("half-closed-{i}")]}),
+            )
+            .await;
+        assert_eq!(described.status, 200, "{:?}", described.body);
+    }
+}

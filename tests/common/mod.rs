@@ -323,10 +323,36 @@ pub fn spawn_binary(
     String,
     std::sync::mpsc::Receiver<String>,
 ) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"));
+    command.args(args).envs(envs.iter().copied());
+    spawn_command(command)
+}
+
+/// Runs `script` with bash, where `$SERVER` is the built binary (to `exec` after setting
+/// limits or mounts); returns it once it has logged its address.
+pub fn spawn_script(
+    script: &str,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let mut command = std::process::Command::new("bash");
+    command
+        .args(["-c", script])
+        .env("SERVER", env!("CARGO_BIN_EXE_appstream-local"));
+    spawn_command(command)
+}
+
+pub fn spawn_command(
+    mut command: std::process::Command,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(args)
-        .envs(envs.iter().copied())
+    let mut child = command
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())

@@ -1,0 +1,315 @@
+//! The server against a failing machine: a read-only or full state directory, a lost
+//! snapshot, clients that stall a stop, and too few file descriptors.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use common::{spawn_binary, spawn_script, TestServer, Wire};
+use serde_json::json;
+
+fn temp_dir(label: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn stop(mut child: Child) {
+    sigterm(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// Log lines received so far, waiting up to `wait` for one containing `needle`.
+fn log_until(lines: &Receiver<String>, needle: &str, wait: Duration) -> Vec<String> {
+    let deadline = Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    seen
+}
+
+fn with_stacks(dir: &Path, count: usize, kill: bool) {
+    let (mut child, addr, _) =
+        spawn_binary(&["--port", "0", "--state-dir", dir.to_str().unwrap()], &[]);
+    let s = TestServer::at(&addr);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        for i in 0..count {
+            s.ok(
+                Wire::Json,
+                "CreateStack",
+                json!({"Name": format!("s{i:03}"), "Description": "d".repeat(200)}),
+            )
+            .await;
+        }
+    });
+    if kill {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    } else {
+        stop(child);
+    }
+}
+
+fn stack_count(s: &TestServer) -> usize {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut count = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let mut input = json!({});
+            if let Some(t) = &token {
+                input["NextToken"] = json!(t);
+            }
+            let page = s.ok(Wire::Json, "DescribeStacks", input).await;
+            count += page["Stacks"].as_array().unwrap().len();
+            match page["NextToken"].as_str() {
+                Some(t) => token = Some(t.to_string()),
+                None => return count,
+            }
+        }
+    })
+}
+
+fn create(s: &TestServer, name: &str) -> common::Reply {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(s.json("CreateStack", json!({"Name": name})))
+}
+
+/// Mounting needs root (as CI runs); elsewhere the test says so and checks nothing.
+fn can_mount() -> bool {
+    let ok = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: a read-only mount needs root and unshare");
+    }
+    ok
+}
+
+#[test]
+fn a_read_only_state_directory_serves_reads_and_says_why_writes_fail() {
+    if !can_mount() {
+        return;
+    }
+    let dir = temp_dir("read-only");
+    with_stacks(&dir, 3, true);
+    let d = dir.to_str().unwrap();
+    let (child, addr, lines) = spawn_script(&format!(
+        "exec unshare -m bash -c 'mount --bind {d} {d} && mount -o remount,ro,bind {d} {d} && exec \"$SERVER\" --port 0 --state-dir {d}'"
+    ));
+    let s = TestServer::at(&addr);
+    assert_eq!(stack_count(&s), 3, "the loaded state is served");
+    let refused = create(&s, "new");
+    assert_eq!(refused.status, 500);
+    assert!(
+        refused.message().contains("Read-only file system"),
+        "{}",
+        refused.message()
+    );
+    let log = log_until(&lines, "reads are still served", Duration::from_secs(1));
+    assert!(
+        log.iter().any(|l| l.contains("reads are still served")),
+        "{log:?}"
+    );
+    stop(child);
+    // Nothing was lost: writable again, the same three stacks come back.
+    let (child, addr, _) = spawn_binary(&["--port", "0", "--state-dir", d], &[]);
+    assert_eq!(stack_count(&TestServer::at(&addr)), 3);
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_full_disk_at_start_up_still_serves_and_leaves_no_temporary_file() {
+    let dir = temp_dir("full");
+    // A journal of about 45 KB that start-up would fold into a new snapshot.
+    with_stacks(&dir, 150, true);
+    let d = dir.to_str().unwrap();
+    // Files may grow to 8 KiB at most: writes past that fail as on a full disk.
+    let (child, addr, lines) = spawn_script(&format!(
+        "trap '' XFSZ; ulimit -f 8; exec \"$SERVER\" --port 0 --state-dir {d}"
+    ));
+    let s = TestServer::at(&addr);
+    assert_eq!(stack_count(&s), 150, "the loaded state is served");
+    let refused = create(&s, "new");
+    assert_eq!(refused.status, 500, "{:?}", refused.body);
+    assert!(
+        refused.message().contains("File too large"),
+        "{}",
+        refused.message()
+    );
+    let log = log_until(&lines, "cannot compact", Duration::from_secs(1));
+    assert!(log.iter().any(|l| l.contains("cannot compact")), "{log:?}");
+    stop(child);
+    assert!(
+        !dir.join("snapshot.json.tmp").exists(),
+        "a failed compaction left its temporary file"
+    );
+    assert!(!dir.join("journal.log.tmp").exists());
+    // With room again, every acknowledged write is there and the refused one is not.
+    let (child, addr, _) = spawn_binary(&["--port", "0", "--state-dir", d], &[]);
+    let s = TestServer::at(&addr);
+    assert_eq!(stack_count(&s), 150);
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_lost_snapshot_stops_start_up_with_a_clear_message() {
+    let dir = temp_dir("lost-snapshot");
+    with_stacks(&dir, 2, false);
+    assert_eq!(
+        std::fs::metadata(dir.join("journal.log")).unwrap().len(),
+        0,
+        "a clean stop folds the journal into the snapshot"
+    );
+    std::fs::remove_file(dir.join("snapshot.json")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(["--port", "0", "--state-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(log.contains("snapshot.json is missing"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_clients_cannot_hold_a_stop_past_its_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let dir = temp_dir("stop");
+    let d = dir.to_str().unwrap().to_string();
+    let (child, addr, lines) = spawn_binary(
+        &[
+            "--port",
+            "0",
+            "--state-dir",
+            &d,
+            "--shutdown-timeout-seconds",
+            "1",
+        ],
+        &[],
+    );
+    let s = TestServer::at(&addr);
+    s.ok(Wire::Json, "CreateStack", json!({"Name": "kept"}))
+        .await;
+    let mut stalled = Vec::new();
+    for opening in [
+        "POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: PhotonAdminProxyService.CreateStack\r\ncontent-length: 100\r\n\r\n{",
+        "POST /_reset HTTP/1.1\r\nhost: x\r\ncontent-length: 40\r\n\r\n{",
+        "POST / HTTP/1.1\r\nhost: x\r\nx-amz-tar",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(opening.as_bytes()).await.unwrap();
+        stalled.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    sigterm(&child);
+    let waited = tokio::task::spawn_blocking(move || {
+        let mut child = child;
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(waited.code(), Some(0));
+    assert!(took < Duration::from_secs(4), "the stop took {took:?}");
+    let log = log_until(&lines, "stopped", Duration::from_secs(1));
+    assert!(log.iter().any(|l| l.contains("closing them")), "{log:?}");
+    assert_eq!(
+        std::fs::metadata(dir.join("journal.log")).unwrap().len(),
+        0,
+        "the stop still compacted the journal into the snapshot"
+    );
+    drop(stalled);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Opens `n` connections that send nothing.
+fn idle_connections(addr: &str, n: usize) -> Vec<std::net::TcpStream> {
+    (0..n)
+        .filter_map(|_| std::net::TcpStream::connect(addr).ok())
+        .collect()
+}
+
+fn health_within(addr: &str, limit: Duration) -> Duration {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    stream
+        .write_all(b"GET /_health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "no answer within {limit:?}: {answer:?}"
+    );
+    started.elapsed()
+}
+
+#[test]
+fn a_full_server_closes_its_idlest_connection_for_a_new_client() {
+    let (child, addr, _) = spawn_binary(&["--port", "0", "--max-connections", "8"], &[]);
+    let mut idle = idle_connections(&addr, 8);
+    std::thread::sleep(Duration::from_millis(100));
+    health_within(&addr, Duration::from_secs(2));
+    // The first idle connection was the one closed to make room.
+    use std::io::Read;
+    idle[0]
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        idle[0].read(&mut buf).unwrap_or(0),
+        0,
+        "the idlest connection is closed"
+    );
+    stop(child);
+}
+
+#[test]
+fn few_file_descriptors_do_not_lock_new_clients_out() {
+    let (child, addr, lines) =
+        spawn_script("ulimit -n 64; exec \"$SERVER\" --port 0 --header-timeout-seconds 60");
+    let _idle = idle_connections(&addr, 120);
+    std::thread::sleep(Duration::from_millis(300));
+    let took = health_within(&addr, Duration::from_secs(3));
+    assert!(
+        took < Duration::from_secs(2),
+        "a new client waited {took:?}"
+    );
+    let log = log_until(&lines, "never appears", Duration::from_millis(500));
+    let accept_failures = log.iter().filter(|l| l.contains("accept failed")).count();
+    assert!(
+        accept_failures <= 2,
+        "{accept_failures} accept failures logged: {log:?}"
+    );
+    stop(child);
+}
