@@ -13,6 +13,27 @@ pub const MAX_LISTED_VIOLATIONS: usize = 100;
 /// A value echoed in a message is cut to this many characters.
 pub const MAX_ECHOED_CHARS: usize = 256;
 
+/// No input list may hold more items than this (the model's own maxima are all lower, and
+/// its unbounded lists name a few resources at most). A longer list is refused on its
+/// length alone, without its items being examined, in both protocols; CBOR stops keeping
+/// items at this point while it decodes.
+pub const MAX_LIST_ITEMS: usize = 1000;
+
+/// The refusal of a list longer than `MAX_LIST_ITEMS`: its length is the one violation
+/// reported, against the model's maximum where it has one.
+pub fn over_long_list(path: &str, value: &Value, model_max: Option<i64>) -> ApiError {
+    let max = model_max.unwrap_or(MAX_LIST_ITEMS as i64);
+    let mut violations = Violations::default();
+    violations.push(
+        path,
+        Some(value),
+        &format!("Member must have length less than or equal to {max}"),
+    );
+    violations
+        .into_result()
+        .expect_err("one violation was recorded")
+}
+
 /// The constraint violations of one request, in the order they were found.
 #[derive(Debug, Default)]
 pub struct Violations {
@@ -158,6 +179,9 @@ fn check(shape: ShapeId, value: &Value, path: &str, v: &mut Violations) -> Resul
             let Value::Array(items) = value else {
                 return Err(type_error(path, "a list"));
             };
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(over_long_list(path, value, *max));
+            }
             check_length(items.len(), *min, *max, path, value, v);
             for (i, item) in items.iter().enumerate() {
                 let item_path = list_item_path(path, i);
@@ -439,21 +463,33 @@ mod tests {
 
     #[test]
     fn huge_inputs_make_short_messages_with_a_true_count() {
-        let entries: Vec<Value> = (0..100_000)
+        let entries: Vec<Value> = (0..1_000)
             .map(|_| json!({"StackName": "", "UserName": "u@example.com", "AuthenticationType": "USERPOOL"}))
             .collect();
         let mut input = json!({"UserStackAssociations": entries});
         let err =
             validate_input(shapes::BATCH_ASSOCIATE_USER_STACK_REQUEST, &mut input).unwrap_err();
         assert!(
-            err.message
-                .starts_with("100001 validation errors detected: "),
+            err.message.starts_with("1001 validation errors detected: "),
             "{}",
             &err.message[..200]
         );
-        assert!(err.message.ends_with("; and 99901 more"), "{}", err.message);
+        assert!(err.message.ends_with("; and 901 more"), "{}", err.message);
         assert!(err.message.len() < 40_000, "{} bytes", err.message.len());
         assert!(err.message.contains("...(truncated)"));
+
+        let names: Vec<Value> = (0..MAX_LIST_ITEMS + 1).map(|_| json!("")).collect();
+        let err = validate_input(
+            shapes::DESCRIBE_STACKS_REQUEST,
+            &mut json!({"Names": names}),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.starts_with("1 validation error detected: Value '[, , ")
+                && err.message.ends_with("...(truncated)' at 'names' failed to satisfy constraint: Member must have length less than or equal to 1000"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

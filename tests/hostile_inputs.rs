@@ -328,7 +328,7 @@ async fn cbor_is_as_strict_as_json() {
 async fn repeated_names_are_answered_once_on_both_protocols() {
     let s = start().await;
     s.ok(Wire::Json, "CreateStack", json!({"Name": "a"})).await;
-    let names: Vec<&str> = std::iter::repeat_n("a", 200_000).collect();
+    let names: Vec<&str> = std::iter::repeat_n("a", 1000).collect();
     for wire in [Wire::Json, Wire::Cbor] {
         let reply = s
             .call(wire, "DescribeStacks", json!({"Names": names}))
@@ -336,32 +336,45 @@ async fn repeated_names_are_answered_once_on_both_protocols() {
         assert_eq!(reply.status, 200);
         assert_eq!(reply.body["Stacks"].as_array().unwrap().len(), 1);
     }
+    // Two million names in a 4 MiB CBOR body are refused while decoding, kept nowhere.
+    let mut body = vec![0xa1, 0x65];
+    body.extend_from_slice(b"Names");
+    body.extend_from_slice(&[0x9a, 0x00, 0x1e, 0x84, 0x80]); // an array of 2,000,000
+    for _ in 0..2_000_000 {
+        body.extend_from_slice(&[0x61, b'a']);
+    }
+    let reply = s.cbor_raw("DescribeStacks", body).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.message().contains("at 'names' failed to satisfy constraint: Member must have length less than or equal to 1000"), "{}", reply.message());
 }
 
 #[tokio::test]
 async fn a_huge_invalid_batch_gets_a_short_message_with_a_true_count() {
     let s = start().await;
-    let entries: Vec<Value> = (0..40_000)
-        .map(|i| json!({"StackName": "", "UserName": format!("u{i}@x.io"), "AuthenticationType": "USERPOOL"}))
-        .collect();
+    let entries = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"StackName": "", "UserName": format!("u{i}@x.io"), "AuthenticationType": "USERPOOL"}))
+            .collect()
+    };
     for wire in [Wire::Json, Wire::Cbor] {
+        // Every item examined: the count is true, the first 100 are spelled out.
         let reply = s
             .call(
                 wire,
                 "BatchAssociateUserStack",
-                json!({"UserStackAssociations": entries}),
+                json!({"UserStackAssociations": entries(1000)}),
             )
             .await;
         assert_eq!(reply.status, 400);
         let message = reply.message();
         assert!(
-            message.starts_with("40001 validation errors detected: "),
+            message.starts_with("1001 validation errors detected: "),
             "{}",
             &message[..80]
         );
         assert!(message.contains("Member must have length less than or equal to 25"));
         assert!(
-            message.ends_with("; and 39901 more"),
+            message.ends_with("; and 901 more"),
             "{}",
             &message[message.len() - 80..]
         );
@@ -370,6 +383,23 @@ async fn a_huge_invalid_batch_gets_a_short_message_with_a_true_count() {
             "a {} byte message",
             message.len()
         );
+
+        // Past 1,000 items a list is refused on its length alone.
+        let reply = s
+            .call(
+                wire,
+                "BatchAssociateUserStack",
+                json!({"UserStackAssociations": entries(40_000)}),
+            )
+            .await;
+        assert_eq!(reply.status, 400);
+        let message = reply.message();
+        assert!(
+            message.starts_with("1 validation error detected: Value '[{"),
+            "{message}"
+        );
+        assert!(message.ends_with("...(truncated)' at 'userStackAssociations' failed to satisfy constraint: Member must have length less than or equal to 25"), "{message}");
+        assert!(message.len() < 4096, "a {} byte message", message.len());
     }
 }
 

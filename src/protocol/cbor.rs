@@ -10,7 +10,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::ApiError;
 use crate::schema::{ShapeId, ShapeKind};
-use crate::validation::{list_item_path, member_path, shorten};
+use crate::validation::{list_item_path, member_path, over_long_list, shorten, MAX_LIST_ITEMS};
 
 const EPOCH_SECONDS_TAG: u64 = 1;
 const FALSE: u8 = 20;
@@ -158,9 +158,20 @@ impl Reader<'_> {
                 }
                 Ok(Value::Object(map))
             }
-            (ShapeKind::List { member, .. }, Header::Array(declared)) => {
-                let mut items = Vec::with_capacity(self.capacity(declared));
+            (ShapeKind::List { member, max, .. }, Header::Array(declared)) => {
+                let declared_cap = declared.map(|n| n.min(MAX_LIST_ITEMS));
+                let mut items = Vec::with_capacity(self.capacity(declared_cap));
                 while self.more(declared, items.len())? {
+                    if items.len() == MAX_LIST_ITEMS {
+                        // Too long to keep: read past the rest, keep none of it.
+                        let mut seen = items.len();
+                        while self.more(declared, seen)? {
+                            self.skip()?;
+                            seen += 1;
+                        }
+                        let kept = Value::Array(items);
+                        return Err(over_long_list(&path.render(), &kept, *max));
+                    }
                     let item = self.value(*member, &Path::Item(path, items.len()))?;
                     items.push(item);
                 }
