@@ -618,7 +618,20 @@ async fn run(seconds: f64, rounds: usize) -> Value {
         })
         .await;
         println!("{count:>7} stacks: RSS {:.1} MiB, DescribeStacks by name p50 {by_name} us, one page p50 {first_page} us", rss as f64 / 1024.0);
-        scaling.insert(count.to_string(), json!({"rss_kib": rss, "describe_by_name_p50_us": by_name, "one_page_p50_us": first_page}));
+        // GET /_state of everything: what it costs the server while and after it answers.
+        let pid = server.child.id();
+        reset_peak_rss(pid);
+        let started = Instant::now();
+        let dump = dump_state(&server.addr);
+        let state_ms = started.elapsed().as_secs_f64() * 1e3;
+        let (peak, after) = (peak_rss_kib(pid), rss_kib(pid));
+        println!(
+            "{count:>7} stacks: GET /_state {:.1} MiB in {state_ms:.0} ms, peak RSS {:.1} MiB, RSS after {:.1} MiB",
+            dump as f64 / 1048576.0,
+            peak as f64 / 1024.0,
+            after as f64 / 1024.0
+        );
+        scaling.insert(count.to_string(), json!({"rss_kib": rss, "describe_by_name_p50_us": by_name, "one_page_p50_us": first_page, "state_dump_bytes": dump, "state_dump_ms": state_ms, "state_dump_peak_rss_kib": peak, "rss_after_state_dump_kib": after}));
     }
     println!(
         "\nRSS: idle {:.1} MiB, 10k stacks {:.1} MiB",
@@ -640,6 +653,21 @@ async fn run(seconds: f64, rounds: usize) -> Value {
     results.insert("worst_case_requests", worst_case_requests().await);
     results.insert("cpus", json!(cpus));
     json!(results)
+}
+
+/// GETs /_state and reads the whole answer; its size in bytes.
+fn dump_state(addr: &str) -> usize {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(
+            format!("GET /_state HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    answer.len()
 }
 
 /// Peak RSS since the last `reset_peak_rss`, in KiB.

@@ -148,7 +148,7 @@ pub fn list_item_path(parent: &str, index: usize) -> String {
     format!("{parent}.{}.member", index + 1)
 }
 
-fn type_error(path: &str, expected: &str) -> ApiError {
+pub fn type_error(path: &str, expected: &str) -> ApiError {
     let at = if path.is_empty() {
         "the request body"
     } else {
@@ -201,6 +201,9 @@ fn check(shape: ShapeId, value: &Value, path: &str, v: &mut Violations) -> Resul
             let Value::Object(map) = value else {
                 return Err(type_error(path, "a map"));
             };
+            if map.len() > MAX_LIST_ITEMS {
+                return Err(over_long_list(path, value, *max));
+            }
             check_length(map.len(), *min, *max, path, value, v);
             let mut key_constraints = Vec::new();
             let mut value_constraints = Vec::new();

@@ -8,9 +8,10 @@
 use ciborium_ll::{Decoder, Header};
 use serde_json::{Map, Number, Value};
 
+use super::InputPath as Path;
 use crate::error::ApiError;
 use crate::schema::{ShapeId, ShapeKind};
-use crate::validation::{list_item_path, member_path, over_long_list, shorten, MAX_LIST_ITEMS};
+use crate::validation::{over_long_list, MAX_LIST_ITEMS};
 
 const EPOCH_SECONDS_TAG: u64 = 1;
 const FALSE: u8 = 20;
@@ -20,37 +21,12 @@ const UNDEFINED: u8 = 23;
 /// How deeply a member the model does not know may nest before the body is refused.
 const MAX_SKIPPED_DEPTH: usize = 64;
 
-/// Where a value sits in the input, rendered as AWS prints member paths only on error.
-enum Path<'a> {
-    Root,
-    Member(&'a Path<'a>, &'static str),
-    Item(&'a Path<'a>, usize),
-    Key(&'a Path<'a>, &'a str),
-}
-
-impl Path<'_> {
-    fn render(&self) -> String {
-        match self {
-            Path::Root => String::new(),
-            Path::Member(parent, name) => member_path(&parent.render(), name),
-            Path::Item(parent, index) => list_item_path(&parent.render(), *index),
-            Path::Key(parent, key) => format!("{}.{}", parent.render(), shorten(key)),
-        }
-    }
-
-    fn at(&self) -> String {
-        match self {
-            Path::Root => "the request body".into(),
-            other => format!("'{}'", other.render()),
-        }
-    }
-}
-
 /// Decodes a whole request body against `shape`, the operation's input structure.
 pub fn decode(body: &[u8], shape: ShapeId) -> Result<Value, ApiError> {
     let mut reader = Reader {
         decoder: Decoder::from(body),
         len: body.len(),
+        scratch: vec![0; 4096],
     };
     let value = reader.value(shape, &Path::Root)?;
     let used = reader.decoder.offset();
@@ -66,6 +42,8 @@ pub fn decode(body: &[u8], shape: ShapeId) -> Result<Value, ApiError> {
 struct Reader<'b> {
     decoder: Decoder<&'b [u8]>,
     len: usize,
+    /// Where text and byte strings are read in chunks, allocated once per request.
+    scratch: Vec<u8>,
 }
 
 type Raw = ciborium_ll::Error<std::io::Error>;
@@ -177,10 +155,20 @@ impl Reader<'_> {
                 }
                 Ok(Value::Array(items))
             }
-            (ShapeKind::Map { value, .. }, Header::Map(declared)) => {
+            (ShapeKind::Map { value, max, .. }, Header::Map(declared)) => {
                 let mut map = Map::new();
                 let mut seen = 0;
                 while self.more(declared, seen)? {
+                    if seen == MAX_LIST_ITEMS {
+                        // Too large to keep: read past the rest, keep none of it.
+                        while self.more(declared, seen)? {
+                            self.skip()?;
+                            self.skip()?;
+                            seen += 1;
+                        }
+                        let kept = Value::Object(map);
+                        return Err(over_long_list(&path.render(), &kept, *max));
+                    }
                     seen += 1;
                     let key = self.key(path)?;
                     let item = self.value(*value, &Path::Key(path, &key))?;
@@ -219,9 +207,8 @@ impl Reader<'_> {
     fn text(&mut self, len: Option<usize>) -> Result<String, ApiError> {
         let mut text = String::with_capacity(self.capacity(len));
         let mut segments = self.decoder.text(len);
-        let mut buffer = [0u8; 4096];
         while let Some(mut segment) = segments.pull().map_err(unreadable)? {
-            while let Some(chunk) = segment.pull(&mut buffer).map_err(unreadable)? {
+            while let Some(chunk) = segment.pull(&mut self.scratch).map_err(unreadable)? {
                 text.push_str(chunk);
             }
         }
@@ -246,16 +233,22 @@ impl Reader<'_> {
                 }
                 Header::Bytes(len) => {
                     let mut segments = self.decoder.bytes(len);
-                    let mut buffer = [0u8; 4096];
                     while let Some(mut segment) = segments.pull().map_err(unreadable)? {
-                        while segment.pull(&mut buffer).map_err(unreadable)?.is_some() {}
+                        while segment
+                            .pull(&mut self.scratch)
+                            .map_err(unreadable)?
+                            .is_some()
+                        {}
                     }
                 }
                 Header::Text(len) => {
                     let mut segments = self.decoder.text(len);
-                    let mut buffer = [0u8; 4096];
                     while let Some(mut segment) = segments.pull().map_err(unreadable)? {
-                        while segment.pull(&mut buffer).map_err(unreadable)?.is_some() {}
+                        while segment
+                            .pull(&mut self.scratch)
+                            .map_err(unreadable)?
+                            .is_some()
+                        {}
                     }
                 }
                 Header::Array(len) | Header::Map(len) => {

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::schema::ShapeId;
+use crate::validation::{list_item_path, member_path, shorten};
 
 pub const SERVICE: &str = "PhotonAdminProxyService";
 
@@ -25,6 +26,32 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(rename = "Message")]
     modeled_message: &'a str,
+}
+
+/// Where a value sits in the input, rendered as AWS prints member paths only on error.
+pub(crate) enum InputPath<'a> {
+    Root,
+    Member(&'a InputPath<'a>, &'static str),
+    Item(&'a InputPath<'a>, usize),
+    Key(&'a InputPath<'a>, &'a str),
+}
+
+impl InputPath<'_> {
+    pub(crate) fn render(&self) -> String {
+        match self {
+            InputPath::Root => String::new(),
+            InputPath::Member(parent, name) => member_path(&parent.render(), name),
+            InputPath::Item(parent, index) => list_item_path(&parent.render(), *index),
+            InputPath::Key(parent, key) => format!("{}.{}", parent.render(), shorten(key)),
+        }
+    }
+
+    pub(crate) fn at(&self) -> String {
+        match self {
+            InputPath::Root => "the request body".into(),
+            other => format!("'{}'", other.render()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +77,7 @@ impl Protocol {
             return Ok(Value::Object(Default::default()));
         }
         match self {
-            Protocol::AwsJson11 => json::decode(body),
+            Protocol::AwsJson11 => json::decode(body, shape),
             Protocol::RpcV2Cbor => cbor::decode(body, shape),
         }
     }
