@@ -356,17 +356,18 @@ async fn a_huge_invalid_batch_gets_a_short_message_with_a_true_count() {
             .map(|i| json!({"StackName": "", "UserName": format!("u{i}@x.io"), "AuthenticationType": "USERPOOL"}))
             .collect()
     };
+    let refusal = |wire: Wire, n: usize| {
+        let input = json!({"UserStackAssociations": entries(n)});
+        let s = &s;
+        async move {
+            let reply = s.call(wire, "BatchAssociateUserStack", input).await;
+            assert_eq!(reply.status, 400);
+            reply.message().to_string()
+        }
+    };
     for wire in [Wire::Json, Wire::Cbor] {
         // Every item examined: the count is true, the first 100 are spelled out.
-        let reply = s
-            .call(
-                wire,
-                "BatchAssociateUserStack",
-                json!({"UserStackAssociations": entries(1000)}),
-            )
-            .await;
-        assert_eq!(reply.status, 400);
-        let message = reply.message();
+        let message = refusal(wire, 1000).await;
         assert!(
             message.starts_with("1001 validation errors detected: "),
             "{}",
@@ -385,15 +386,7 @@ async fn a_huge_invalid_batch_gets_a_short_message_with_a_true_count() {
         );
 
         // Past 1,000 items a list is refused on its length alone.
-        let reply = s
-            .call(
-                wire,
-                "BatchAssociateUserStack",
-                json!({"UserStackAssociations": entries(40_000)}),
-            )
-            .await;
-        assert_eq!(reply.status, 400);
-        let message = reply.message();
+        let message = refusal(wire, 40_000).await;
         assert!(
             message.starts_with("1 validation error detected: Value '[{"),
             "{message}"
