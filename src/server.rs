@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{is_account, is_region, tenant, Tenant};
@@ -66,8 +65,7 @@ async fn read_body(body: Body, config: &Config) -> Result<Bytes, ApiError> {
 }
 
 /// The account and Region a control request names: both or neither.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct Scope {
     account: Option<String>,
     region: Option<String>,
@@ -104,13 +102,30 @@ impl Scope {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        let scope: Scope = serde_json::from_slice(body).map_err(|e| {
+        let bad = |message: String| {
             ApiError::new(
                 "InvalidRequest",
                 400,
-                format!("expected {{\"account\": \"123456789012\", \"region\": \"us-east-1\"}} or an empty body: {e}"),
+                format!("{message}; expected {{\"account\": \"123456789012\", \"region\": \"us-east-1\"}}, {{}} or an empty body"),
             )
-        })?;
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON ({e})")))?;
+        let serde_json::Value::Object(members) = value else {
+            return Err(bad("the body is not a JSON object".into()));
+        };
+        let mut scope = Scope::default();
+        for (key, value) in members {
+            let slot = match key.as_str() {
+                "account" => &mut scope.account,
+                "region" => &mut scope.region,
+                other => return Err(bad(format!("unknown member '{}'", shorten(other)))),
+            };
+            match value {
+                serde_json::Value::String(text) => *slot = Some(text),
+                _ => return Err(bad(format!("'{key}' is not a string"))),
+            }
+        }
         scope.tenant()
     }
 

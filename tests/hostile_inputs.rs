@@ -28,6 +28,7 @@ async fn a_malformed_reset_body_is_refused_and_resets_nothing() {
         r#"{"account": "000000000000", "region": "US-EAST-1"}"#,
         r#"{"account": "000000000000", "region": "us-east-1", "all": true}"#,
         "[]",
+        r#"["000000000000", "us-east-1"]"#,
         r#""x""#,
         "{",
         "null",
