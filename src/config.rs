@@ -45,6 +45,24 @@ impl Default for Config {
     }
 }
 
+/// The settings that decide what a write does, as opposed to how the server runs. Each
+/// journal record carries the rules it ran under, so a restart with other flags replays
+/// it exactly as it ran.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Rules {
+    pub transition_seconds: f64,
+    pub enforce_quotas: bool,
+}
+
+impl Rules {
+    pub fn of(config: &Config) -> Self {
+        Rules {
+            transition_seconds: config.transition_delay.as_secs_f64(),
+            enforce_quotas: config.enforce_quotas,
+        }
+    }
+}
+
 /// AWS's default quotas, applied only with `enforce_quotas`.
 pub mod quotas {
     pub const STACKS_PER_REGION: usize = 10;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::Tenant;
-use crate::config::Config;
+use crate::config::{Config, Rules};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::handlers::{
@@ -30,6 +30,8 @@ pub struct RequestContext<'a> {
     pub now: f64,
     /// The request's source of unique ids.
     pub seed: uuid::Uuid,
+    /// What the request does depends on these, never on `config` directly.
+    pub rules: Rules,
     ids_issued: std::cell::Cell<u64>,
     /// A journaled write being replayed keeps its recorded time.
     replayed: bool,
@@ -41,6 +43,7 @@ impl<'a> RequestContext<'a> {
         config: &'a Config,
         now: f64,
         seed: uuid::Uuid,
+        rules: Rules,
         replayed: bool,
     ) -> Self {
         RequestContext {
@@ -48,6 +51,7 @@ impl<'a> RequestContext<'a> {
             config,
             now,
             seed,
+            rules,
             ids_issued: std::cell::Cell::new(0),
             replayed,
         }
@@ -60,13 +64,21 @@ impl<'a> RequestContext<'a> {
             config,
             config.clock.now(),
             uuid::Uuid::new_v4(),
+            Rules::of(config),
             false,
         )
     }
 
-    /// A journaled write, to run again exactly as it first ran.
-    pub fn replaying(tenant: &'a Tenant, config: &'a Config, now: f64, seed: uuid::Uuid) -> Self {
-        RequestContext::with(tenant, config, now, seed, true)
+    /// A journaled write, to run again exactly as it first ran: at its time, with its
+    /// seed and under its rules, whatever the server's flags are now.
+    pub fn replaying(
+        tenant: &'a Tenant,
+        config: &'a Config,
+        now: f64,
+        seed: uuid::Uuid,
+        rules: Rules,
+    ) -> Self {
+        RequestContext::with(tenant, config, now, seed, rules, true)
     }
 
     /// The context a write runs with once it holds the region's lock: its time is taken
@@ -78,14 +90,21 @@ impl<'a> RequestContext<'a> {
         } else {
             self.config.clock.now().max(settled_through)
         };
-        RequestContext::with(self.tenant, self.config, now, self.seed, self.replayed)
+        RequestContext::with(
+            self.tenant,
+            self.config,
+            now,
+            self.seed,
+            self.rules,
+            self.replayed,
+        )
     }
 
     /// When a state change begun now completes, in epoch seconds. Every transition's due
     /// time comes from here (`Transition::after_delay`); dispatch relies on that to know
     /// when to settle.
     pub fn transition_due(&self) -> f64 {
-        self.now + self.config.transition_delay.as_secs_f64()
+        self.now + self.rules.transition_seconds
     }
 
     /// A fresh id, derived from the request's seed so that a replay derives the same.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::Tenant;
-use crate::config::Config;
+use crate::config::{Config, Rules};
 use crate::dispatch::{dispatch_replay, RequestContext};
 use crate::generated::operations::Operation;
 use crate::state::{Store, TenantState};
@@ -67,6 +67,10 @@ pub struct Record {
     pub op: String,
     pub now: f64,
     pub seed: uuid::Uuid,
+    /// The rules the write ran under (absent in journals written before they were kept:
+    /// those replay under the current flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Rules>,
     pub input: Value,
 }
 
@@ -277,6 +281,7 @@ impl Journal {
             op: op.to_string(),
             now: ctx.now,
             seed: ctx.seed,
+            rules: Some(ctx.rules),
             input,
         };
         let line = encode_line(&record);
@@ -533,7 +538,8 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
         return store.reset((!everything).then_some(&tenant), || Ok(()));
     }
     let op = Operation::from_name(&record.op).ok_or("unknown operation")?;
-    let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed);
+    let rules = record.rules.unwrap_or_else(|| Rules::of(config));
+    let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed, rules);
     dispatch_replay(op, &ctx, store, record.input.clone()).map_err(|e| e.to_string())
 }
 
@@ -674,6 +680,7 @@ mod tests {
             op: "CreateStack".into(),
             now: 1.5,
             seed: uuid::Uuid::nil(),
+            rules: None,
             input: serde_json::json!({"Name": "s"}),
         };
         let line = encode_line(&record);

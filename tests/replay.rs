@@ -150,3 +150,47 @@ fn concurrent_reads_and_writes_with_tiny_transitions_replay_exactly() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A record replays under the rules it ran under, not the flags of the restart: a fleet
+/// stopped with 1 s transitions and started again 1.5 s later loads under 60 s
+/// transitions, and eleven stacks made without quotas load under `--enforce-quotas`.
+#[tokio::test]
+async fn a_restart_with_other_flags_replays_under_the_recorded_rules() {
+    let dir = temp_dir("rules");
+    let config = Config {
+        transition_delay: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let store = durable_store(&dir, &config).unwrap();
+    let clock = config.clock.clone();
+    assert_eq!(call(&store, &config, "CreateFleet", fleet("f")), 200);
+    assert_eq!(
+        call(&store, &config, "StartFleet", json!({"Name": "f"})),
+        200
+    );
+    clock.advance(1.5);
+    assert_eq!(
+        call(&store, &config, "StopFleet", json!({"Name": "f"})),
+        200
+    );
+    clock.advance(1.5);
+    assert_eq!(
+        call(&store, &config, "StartFleet", json!({"Name": "f"})),
+        200
+    );
+    for i in 0..11 {
+        let stack = json!({"Name": format!("s{i}")});
+        assert_eq!(call(&store, &config, "CreateStack", stack), 200);
+    }
+    let live = settled(&store);
+    drop(store);
+
+    let other_flags = Config {
+        transition_delay: Duration::from_secs(60),
+        enforce_quotas: true,
+        ..Config::default()
+    };
+    let replayed = durable_store(&dir, &other_flags).expect("the journal replays");
+    assert_eq!(settled(&replayed), live);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,7 +58,7 @@ pub fn create_fleet(
             req.name
         )));
     }
-    if ctx.config.enforce_quotas && state.fleets.len() >= quotas::FLEETS_PER_REGION {
+    if ctx.rules.enforce_quotas && state.fleets.len() >= quotas::FLEETS_PER_REGION {
         return Err(ApiError::limit_exceeded(format!(
             "The maximum number of fleets in this Region ({}) has been reached.",
             quotas::FLEETS_PER_REGION

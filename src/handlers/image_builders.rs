@@ -48,8 +48,7 @@ pub fn create_image_builder(
             req.name
         )));
     }
-    if ctx.config.enforce_quotas && state.image_builders.len() >= quotas::IMAGE_BUILDERS_PER_REGION
-    {
+    if ctx.rules.enforce_quotas && state.image_builders.len() >= quotas::IMAGE_BUILDERS_PER_REGION {
         return Err(ApiError::limit_exceeded(format!(
             "The maximum number of image builders in this Region ({}) has been reached.",
             quotas::IMAGE_BUILDERS_PER_REGION

@@ -45,7 +45,7 @@ pub fn create_stack(
             req.name
         )));
     }
-    if ctx.config.enforce_quotas && state.stacks.len() >= quotas::STACKS_PER_REGION {
+    if ctx.rules.enforce_quotas && state.stacks.len() >= quotas::STACKS_PER_REGION {
         return Err(ApiError::limit_exceeded(format!(
             "The maximum number of stacks in this Region ({}) has been reached.",
             quotas::STACKS_PER_REGION

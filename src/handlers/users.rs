@@ -70,7 +70,7 @@ pub fn create_user(
             req.user_name
         )));
     }
-    if ctx.config.enforce_quotas && state.users.len() >= quotas::USERS_PER_POOL {
+    if ctx.rules.enforce_quotas && state.users.len() >= quotas::USERS_PER_POOL {
         return Err(ApiError::limit_exceeded(format!(
             "The user pool already has the maximum of {} users.",
             quotas::USERS_PER_POOL
