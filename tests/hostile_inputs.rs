@@ -15,6 +15,16 @@ async fn stack_names(s: &TestServer) -> Vec<String> {
         .collect()
 }
 
+/// The Regions `GET /_state` lists, in its order.
+async fn regions_with_state(s: &TestServer) -> Vec<String> {
+    s.state("").await["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_malformed_reset_body_is_refused_and_resets_nothing() {
     let s = start().await;
@@ -75,13 +85,8 @@ async fn reads_create_no_tenant_and_a_reset_forgets_tenants() {
         )
         .await;
     assert_eq!(status, 200);
-    let regions: Vec<Value> = s.state("").await["regions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["region"].clone())
-        .collect();
-    assert_eq!(regions, [json!("eu-west-1"), json!("eu-west-3")]);
+    let regions = regions_with_state(&s).await;
+    assert_eq!(regions, ["eu-west-1", "eu-west-3"]);
     s.control("/_reset", "").await;
     assert_eq!(s.state("").await["regions"], json!([]));
     // A region forgotten by a reset is created afresh by the next write.
@@ -161,15 +166,8 @@ async fn a_scope_without_a_valid_region_is_refused_and_serves_no_region() {
             reply.message()
         );
         let cbor = s
-            .http()
-            .post(format!(
-                "{}/service/PhotonAdminProxyService/operation/CreateStack",
-                s.url
-            ))
-            .header("content-type", "application/cbor")
-            .header("smithy-protocol", "rpc-v2-cbor")
+            .cbor_request("CreateStack", &json!({"Name": "misplaced"}))
             .header("authorization", common::authorization("AKID", region))
-            .body(to_cbor(&json!({"Name": "misplaced"})))
             .send()
             .await
             .unwrap();
@@ -179,15 +177,8 @@ async fn a_scope_without_a_valid_region_is_refused_and_serves_no_region() {
     let sigv4a = "AWS4-ECDSA-P256-SHA256 Credential=AKID/20261126/appstream/aws4_request, SignedHeaders=host, Signature=00";
     let cbor = |region_set: Option<&str>| {
         let mut req = s
-            .http()
-            .post(format!(
-                "{}/service/PhotonAdminProxyService/operation/CreateStack",
-                s.url
-            ))
-            .header("content-type", "application/cbor")
-            .header("smithy-protocol", "rpc-v2-cbor")
-            .header("authorization", sigv4a)
-            .body(to_cbor(&json!({"Name": "v4a"})));
+            .cbor_request("CreateStack", &json!({"Name": "v4a"}))
+            .header("authorization", sigv4a);
         if let Some(set) = region_set {
             req = req.header("x-amz-region-set", set);
         }
@@ -203,13 +194,8 @@ async fn a_scope_without_a_valid_region_is_refused_and_serves_no_region() {
             .as_u16(),
         200
     );
-    let regions: Vec<Value> = s.state("").await["regions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["region"].clone())
-        .collect();
-    assert_eq!(regions, [json!("eu-north-1")], "no other Region got state");
+    let regions = regions_with_state(&s).await;
+    assert_eq!(regions, ["eu-north-1"], "no other Region got state");
 }
 
 /// A CBOR body built by hand: a one-entry map `{key: <raw value bytes>}`.
@@ -292,37 +278,28 @@ async fn cbor_is_as_strict_as_json() {
         s.url
     );
     let body = to_cbor(&json!({}));
-    let no_protocol = s
-        .http()
-        .post(&url)
-        .header("content-type", "application/cbor")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(no_protocol.status().as_u16(), 400);
-    let wrong_type = s
-        .http()
-        .post(&url)
-        .header("smithy-protocol", "rpc-v2-cbor")
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_type.status().as_u16(), 415);
-    let empty = s
-        .http()
-        .post(&url)
-        .header("smithy-protocol", "rpc-v2-cbor")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        empty.status().as_u16(),
-        200,
-        "an empty body needs no content type"
+    let status = |headers: &'static [(&'static str, &'static str)], body: Option<Vec<u8>>| {
+        let mut request = s.http().post(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let no_protocol = status(&[("content-type", "application/cbor")], Some(body.clone()));
+    assert_eq!(no_protocol.await, 400);
+    let wrong_type = status(
+        &[
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("content-type", "application/json"),
+        ],
+        Some(body),
     );
+    assert_eq!(wrong_type.await, 415);
+    let empty = status(&[("smithy-protocol", "rpc-v2-cbor")], None);
+    assert_eq!(empty.await, 200, "an empty body needs no content type");
 }
 
 #[tokio::test]

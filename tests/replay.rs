@@ -45,6 +45,22 @@ fn fleet(name: &str) -> Value {
     json!({"Name": name, "InstanceType": "stream.standard.small", "ImageName": "AppStream-WinServer2019-10-08-2025", "ComputeCapacity": {"DesiredInstances": 1}})
 }
 
+/// A durable store in `dir` with fleet `f` started, run, and just asked to stop: STOPPING
+/// until one more transition delay has passed.
+fn stopping_fleet(dir: &std::path::Path, config: &Config) -> Arc<Store> {
+    let store = durable_store(dir, config).unwrap();
+    assert_eq!(call(&store, config, "CreateFleet", fleet("f")), 200);
+    assert_eq!(
+        call(&store, config, "StartFleet", json!({"Name": "f"})),
+        200
+    );
+    config
+        .clock
+        .advance(config.transition_delay.as_secs_f64() * 1.5);
+    assert_eq!(call(&store, config, "StopFleet", json!({"Name": "f"})), 200);
+    store
+}
+
 /// The race a hostile probe found: a write arrives just before a fleet's STOPPING ends,
 /// a read arriving after the due time settles it to STOPPED, then the write takes the
 /// lock. Live, StartFleet saw STOPPED; replayed at its arrival time it met STOPPING and
@@ -56,18 +72,8 @@ async fn a_write_overtaken_by_a_settling_read_replays_as_it_ran() {
         transition_delay: Duration::from_secs(10),
         ..Config::default()
     };
-    let store = durable_store(&dir, &config).unwrap();
+    let store = stopping_fleet(&dir, &config);
     let clock = config.clock.clone();
-    assert_eq!(call(&store, &config, "CreateFleet", fleet("f")), 200);
-    assert_eq!(
-        call(&store, &config, "StartFleet", json!({"Name": "f"})),
-        200
-    );
-    clock.advance(11.0);
-    assert_eq!(
-        call(&store, &config, "StopFleet", json!({"Name": "f"})),
-        200
-    );
 
     // StartFleet arrives while the fleet is still STOPPING...
     clock.advance(5.0);
@@ -161,18 +167,8 @@ async fn a_restart_with_other_flags_replays_under_the_recorded_rules() {
         transition_delay: Duration::from_secs(1),
         ..Config::default()
     };
-    let store = durable_store(&dir, &config).unwrap();
+    let store = stopping_fleet(&dir, &config);
     let clock = config.clock.clone();
-    assert_eq!(call(&store, &config, "CreateFleet", fleet("f")), 200);
-    assert_eq!(
-        call(&store, &config, "StartFleet", json!({"Name": "f"})),
-        200
-    );
-    clock.advance(1.5);
-    assert_eq!(
-        call(&store, &config, "StopFleet", json!({"Name": "f"})),
-        200
-    );
     clock.advance(1.5);
     assert_eq!(
         call(&store, &config, "StartFleet", json!({"Name": "f"})),

@@ -92,6 +92,18 @@ impl TestServer {
         &self.http
     }
 
+    /// A CBOR request for `operation` with the protocol's headers, to add more to.
+    pub fn cbor_request(&self, operation: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!(
+                "{}/service/PhotonAdminProxyService/operation/{operation}",
+                self.url
+            ))
+            .header("content-type", "application/cbor")
+            .header("smithy-protocol", "rpc-v2-cbor")
+            .body(to_cbor(body))
+    }
+
     /// `GET /_state` (with a query such as `?account=...&region=...`), as JSON.
     pub async fn state(&self, query: &str) -> Value {
         let reply = self
