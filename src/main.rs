@@ -11,16 +11,29 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser, Debug)]
 #[command(name = "appstream-local", version, about)]
 struct Cli {
-    /// Address to listen on (0.0.0.0 to accept connections from other hosts).
-    #[arg(long, env = "APPSTREAM_LOCAL_HOST", default_value = "127.0.0.1")]
+    /// Address to listen on (0.0.0.0 to accept connections from other hosts); for
+    /// `healthcheck`, the address of the server to probe.
+    #[arg(
+        long,
+        global = true,
+        env = "APPSTREAM_LOCAL_HOST",
+        default_value = "127.0.0.1"
+    )]
     host: String,
 
-    /// Port to listen on; 0 picks a free port and logs it.
-    #[arg(long, env = "APPSTREAM_LOCAL_PORT", default_value_t = 4599)]
+    /// Port to listen on; 0 picks a free port and logs it. For `healthcheck`, the port
+    /// of the server to probe.
+    #[arg(
+        long,
+        global = true,
+        env = "APPSTREAM_LOCAL_PORT",
+        default_value_t = 4599
+    )]
     port: u16,
 
-    /// Enforce AWS's default per-region quotas (10 stacks per Region). Off by default,
-    /// because real accounts usually have them raised.
+    /// Enforce AWS's default quotas (LimitExceededException): 10 stacks, 10 fleets and
+    /// 10 image builders per Region, 50 user-pool users. Off by default, because real
+    /// accounts usually have them raised.
     #[arg(long, env = "APPSTREAM_LOCAL_ENFORCE_QUOTAS")]
     enforce_quotas: bool,
 
@@ -74,8 +87,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Exit 0 if a server on --host/--port answers GET /_health (for container
-    /// health checks), 1 otherwise.
+    /// Exit 0 if a server on --host/--port (or APPSTREAM_LOCAL_HOST/PORT) answers
+    /// GET /_health within 3 s, 1 otherwise; for container health checks. The flags
+    /// may come before or after the subcommand.
     Healthcheck,
 }
 

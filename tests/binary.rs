@@ -115,11 +115,22 @@ fn env_variables_choose_the_address() {
 fn healthcheck_subcommand_reports_whether_a_server_answers() {
     let (mut child, addr) = spawn(&["--port", "0"], &[]);
     let port = addr.rsplit(':').next().unwrap();
-    let healthy = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(["--port", port, "healthcheck"])
-        .status()
+    for args in [
+        ["--port", port, "healthcheck"],
+        ["healthcheck", "--port", port],
+    ] {
+        let healthy = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(healthy.success(), "{args:?}");
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(["healthcheck", "--help"])
+        .output()
         .unwrap();
-    assert!(healthy.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("--port") && help.contains("--host"), "{help}");
     child.kill().unwrap();
     child.wait().unwrap();
     let unhealthy = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
