@@ -595,3 +595,69 @@ async fn quotas_apply_only_when_enabled() {
         .ok(Wire::Json, "CreateStack", json!({"Name": "q10"}))
         .await;
 }
+
+#[tokio::test]
+async fn one_application_settings_bucket_serves_every_stack_of_an_account_and_region() {
+    let s = start().await;
+    for wire in [Wire::Json, Wire::Cbor] {
+        let bucket = |stack: &Value| {
+            stack["Stack"]["ApplicationSettings"]["S3BucketName"]
+                .as_str()
+                .map(str::to_string)
+        };
+        let settings = json!({"Enabled": true, "SettingsGroup": "g"});
+        let a = s
+            .ok(
+                wire,
+                "CreateStack",
+                json!({"Name": "a", "ApplicationSettings": settings}),
+            )
+            .await;
+        let b = s
+            .ok(
+                wire,
+                "CreateStack",
+                json!({"Name": "b", "ApplicationSettings": settings}),
+            )
+            .await;
+        let first = bucket(&a).expect("an enabled stack has a bucket");
+        assert_eq!(bucket(&b), Some(first.clone()), "{wire:?}: a second bucket");
+        let disabled = s
+            .ok(
+                wire,
+                "UpdateStack",
+                json!({"Name": "a", "ApplicationSettings": {"Enabled": false}}),
+            )
+            .await;
+        assert_eq!(bucket(&disabled), None);
+        let enabled = s
+            .ok(
+                wire,
+                "UpdateStack",
+                json!({"Name": "a", "ApplicationSettings": settings}),
+            )
+            .await;
+        assert_eq!(
+            bucket(&enabled),
+            Some(first),
+            "{wire:?}: re-enabling made a new bucket"
+        );
+        // Another Region has its own.
+        let elsewhere = s
+            .json_as(
+                "CreateStack",
+                json!({"Name": "a", "ApplicationSettings": settings}),
+                Some(("AKID", "eu-west-1")),
+            )
+            .await;
+        let other = elsewhere.body["Stack"]["ApplicationSettings"]["S3BucketName"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            other.starts_with("appstream-app-settings-eu-west-1-000000000000-"),
+            "{other}"
+        );
+        s.control("/_reset", "").await;
+    }
+}

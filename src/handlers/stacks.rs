@@ -68,7 +68,7 @@ pub fn create_stack(
         application_settings: Some(application_settings(
             ctx,
             req.application_settings.as_ref(),
-            None,
+            state.application_settings_bucket.as_deref(),
         )),
         access_endpoints: req.access_endpoints,
         embed_host_domains: req.embed_host_domains,
@@ -78,6 +78,7 @@ pub fn create_stack(
         agent_access_config: req.agent_access_config,
         storage_connector_authentication: req.storage_connector_authentication,
     };
+    keep_settings_bucket(state, &stack);
     state.stacks.insert(req.name, stack.clone());
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);
@@ -172,7 +173,7 @@ pub fn update_stack(
         stack.application_settings = Some(application_settings(
             ctx,
             Some(settings),
-            stack.application_settings.as_ref(),
+            state.application_settings_bucket.as_deref(),
         ));
     }
     if let Some(v) = req.access_endpoints {
@@ -198,6 +199,7 @@ pub fn update_stack(
     if let Some(v) = req.storage_connector_authentication {
         stack.storage_connector_authentication = Some(v);
     }
+    keep_settings_bucket(state, &stack);
     state.stacks.insert(req.name, stack.clone());
     Ok(UpdateStackResult { stack: Some(stack) })
 }
@@ -269,12 +271,22 @@ fn upsert_by<T, K: PartialEq>(current: &mut Vec<T>, update: Vec<T>, key: impl Fn
     }
 }
 
-/// The read-back form; an enabled stack gets a settings bucket of AWS's name form, kept
-/// across updates.
+/// Remembers the settings bucket the first enabled stack of a Region was given.
+fn keep_settings_bucket(state: &mut RegionState, stack: &Stack) {
+    if state.application_settings_bucket.is_none() {
+        state.application_settings_bucket = stack
+            .application_settings
+            .as_ref()
+            .and_then(|settings| settings.s3_bucket_name.clone());
+    }
+}
+
+/// The read-back form. An enabled stack uses the account's settings bucket in the Region
+/// (AWS makes one per account and Region, on first use, and reuses it), of AWS's name form.
 fn application_settings(
     ctx: &RequestContext,
     given: Option<&ApplicationSettings>,
-    current: Option<&ApplicationSettingsResponse>,
+    region_bucket: Option<&str>,
 ) -> ApplicationSettingsResponse {
     let Some(given) = given else {
         return ApplicationSettingsResponse {
@@ -284,17 +296,15 @@ fn application_settings(
         };
     };
     let bucket = given.enabled.then(|| {
-        current
-            .and_then(|c| c.s3_bucket_name.clone())
-            .unwrap_or_else(|| {
-                let suffix = ctx.unique_id().simple().to_string();
-                format!(
-                    "appstream-app-settings-{}-{}-{}",
-                    ctx.tenant.region,
-                    ctx.tenant.account,
-                    &suffix[..10]
-                )
-            })
+        region_bucket.map(str::to_string).unwrap_or_else(|| {
+            let suffix = ctx.unique_id().simple().to_string();
+            format!(
+                "appstream-app-settings-{}-{}-{}",
+                ctx.tenant.region,
+                ctx.tenant.account,
+                &suffix[..10]
+            )
+        })
     });
     ApplicationSettingsResponse {
         enabled: Some(given.enabled),

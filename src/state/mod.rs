@@ -181,6 +181,9 @@ pub struct RegionState {
     /// Streaming sessions by id.
     pub sessions: BTreeMap<String, Session>,
     pub tags: tags::TagStore,
+    /// The account's application settings bucket in this Region, once a stack enabled
+    /// application settings; every stack uses it.
+    pub application_settings_bucket: Option<String>,
     /// No pending transition comes due before this (epoch seconds), so reads until then
     /// need not settle. Zero, as after loading, means "unknown: settle at the next look".
     #[serde(skip)]
