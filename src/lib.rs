@@ -15,6 +15,7 @@ pub mod listener;
 pub mod pagination;
 pub mod persistence;
 pub mod protocol;
+pub mod redact;
 pub mod schema;
 pub mod server;
 pub mod state;

@@ -81,8 +81,20 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_MAX_CONNECTIONS", default_value_t = 0)]
     max_connections: usize,
 
+    /// Log lines as `text` (for people) or `json` (one JSON object a line, for log
+    /// collectors). RUST_LOG sets what is logged: `info` one line per request, `debug`
+    /// also each decoded input, with values the model marks sensitive redacted.
+    #[arg(long, env = "APPSTREAM_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,12 +124,12 @@ async fn main() -> std::process::ExitCode {
             }
         };
     }
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => logs.json().init(),
+    }
 
     let config = Config {
         enforce_quotas: cli.enforce_quotas,

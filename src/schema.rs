@@ -18,6 +18,8 @@ impl ShapeId {
 #[derive(Debug)]
 pub struct Shape {
     pub name: &'static str,
+    /// The model marks the value as sensitive (passwords, user names): never logged.
+    pub sensitive: bool,
     pub kind: ShapeKind,
 }
 

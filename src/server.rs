@@ -302,6 +302,7 @@ async fn api(
     let (protocol, name) = recognise(&method, &uri, &headers);
     let name_for_log = name.as_deref().unwrap_or("-").to_string();
 
+    let mut resource: Option<String> = None;
     let result: Result<Vec<u8>, ApiError> = async {
         let tenant = tenant.as_ref().map_err(Clone::clone)?;
         let name = name?;
@@ -316,6 +317,11 @@ async fn api(
         let bytes = read_body(body, &app.config).await?;
         protocol.check_headers(&headers, !bytes.is_empty())?;
         let input = protocol.decode(&bytes, op.input())?;
+        resource = crate::redact::resource_name(op.input(), &input);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let shown = crate::redact::redacted(op.input(), &input);
+            tracing::debug!(request_id = %request_id, operation = %name, input = %shown, "decoded input");
+        }
         let ctx = RequestContext::arriving(tenant, &app.config);
         let dispatched = dispatch(op, &ctx, &app.store, input, protocol)?;
         if let (Some(seq), Some(journal)) = (dispatched.journal_seq, app.store.journal.get()) {
@@ -328,29 +334,39 @@ async fn api(
     }
     .await;
 
-    let (response, error_code) = match result {
-        Ok(body) => (protocol.output_response(body, &request_id), ""),
-        Err(error) => {
-            if error.status >= 500 {
-                tracing::error!(request_id = %request_id, "{}", error.message);
-            }
-            (protocol.error_response(&error, &request_id), error.code)
-        }
+    let (response, error) = match result {
+        Ok(body) => (protocol.output_response(body, &request_id), None),
+        Err(error) => (protocol.error_response(&error, &request_id), Some(error)),
     };
     let (account, region) = match &tenant {
         Ok(t) => (t.account.as_str(), t.region.as_str()),
         Err(_) => ("-", "-"),
     };
-    tracing::info!(
-        operation = %name_for_log,
-        protocol = protocol.label(),
-        account = %account,
-        region = %region,
-        status = response.status().as_u16(),
-        error = error_code,
-        latency_us = started.elapsed().as_micros() as u64,
-        request_id = %request_id,
-        "request"
-    );
+    let status = response.status().as_u16();
+    // Absent fields (no resource, no error) are left out of the line, not printed empty.
+    macro_rules! request_line {
+        ($level:ident) => {
+            tracing::$level!(
+                operation = %name_for_log,
+                protocol = protocol.label(),
+                account = %account,
+                region = %region,
+                resource = resource.as_deref(),
+                status,
+                error = error.as_ref().map(|e| e.code),
+                error_message = error.as_ref().map(|e| e.message.as_str()),
+                latency_us = started.elapsed().as_micros() as u64,
+                request_id = %request_id,
+                "request"
+            )
+        };
+    }
+    // A client's mistake (and asking for an operation not built yet) is the client's
+    // news; only a fault of the server is an error.
+    match status {
+        501 => request_line!(warn),
+        500.. => request_line!(error),
+        _ => request_line!(info),
+    }
     response.into_response()
 }

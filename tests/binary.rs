@@ -184,3 +184,77 @@ async fn sigterm_right_after_the_address_is_logged_still_stops_cleanly() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Log lines until one contains `needle` (waiting up to 5 s in all).
+fn lines_until(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no log line with {needle:?} in {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_lines_say_why_at_the_right_level_as_json_lines() {
+    let (mut child, addr, lines) = common::spawn_binary(
+        &["--port", "0", "--log-format", "json"],
+        &[("RUST_LOG", "debug")],
+    );
+    let s = common::TestServer::at(&addr);
+    let parse = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap();
+
+    s.json("CreateStack", serde_json::json!({"Name": "logged"}))
+        .await;
+    let ok = parse(lines_until(&lines, "\"request\"").last().unwrap());
+    assert_eq!(ok["level"], "INFO");
+    assert_eq!(ok["fields"]["resource"], "logged");
+    assert_eq!(ok["fields"]["status"], 200);
+    assert!(
+        ok["fields"].get("error").is_none(),
+        "no empty error field: {ok}"
+    );
+
+    s.json("DescribeStacks", serde_json::json!({"Names": ["missing"]}))
+        .await;
+    let refused = parse(lines_until(&lines, "\"request\"").last().unwrap());
+    assert_eq!(refused["level"], "INFO");
+    assert_eq!(refused["fields"]["error"], "ResourceNotFoundException");
+    assert_eq!(
+        refused["fields"]["error_message"],
+        "Stack missing does not exist."
+    );
+
+    let unbuilt = appstream_local::generated::operations::Operation::ALL
+        .iter()
+        .find(|op| !appstream_local::dispatch::is_implemented(**op))
+        .unwrap();
+    s.json(unbuilt.name(), serde_json::json!({})).await;
+    let unimplemented = parse(lines_until(&lines, "\"request\"").last().unwrap());
+    assert_eq!(unimplemented["level"], "WARN", "{unimplemented}");
+
+    // Debug adds the decoded input, with what the model marks sensitive redacted.
+    s.json(
+        "CreateUser",
+        serde_json::json!({"UserName": "ana@example.com", "AuthenticationType": "USERPOOL"}),
+    )
+    .await;
+    let seen = lines_until(&lines, "decoded input");
+    let input = seen.last().unwrap();
+    assert!(input.contains("*** redacted ***"), "{input}");
+    assert!(
+        !seen.iter().any(|l| l.contains("ana@example.com")),
+        "{seen:?}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -231,7 +231,12 @@ fn gen_shapes(m: &Model) -> String {
             "timestamp" => "ShapeKind::Timestamp".into(),
             other => panic!("shape {name}: type {other} is not supported by the generator"),
         };
-        let _ = writeln!(s, "    Shape {{ name: {:?}, kind: {} }},", name, kind);
+        let sensitive = shape.get("sensitive").and_then(Value::as_bool) == Some(true);
+        let _ = writeln!(
+            s,
+            "    Shape {{ name: {:?}, sensitive: {}, kind: {} }},",
+            name, sensitive, kind
+        );
     }
     s.push_str("];\n");
     s

@@ -458,6 +458,7 @@ pub const WORKSPACE_IMAGE_ID: ShapeId = ShapeId(420);
 pub static SHAPES: [Shape; 421] = [
     Shape {
         name: "AccessEndpoint",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -476,6 +477,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AccessEndpointList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(0),
             min: Some(1),
@@ -484,6 +486,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AccessEndpointType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -493,6 +496,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AccountName",
+        sensitive: true,
         kind: ShapeKind::String {
             min: Some(1),
             max: None,
@@ -502,6 +506,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AccountPassword",
+        sensitive: true,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(127),
@@ -511,6 +516,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Action",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -530,6 +536,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AdminAppLicenseUsageList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(7),
             min: None,
@@ -538,6 +545,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AdminAppLicenseUsageRecord",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -581,6 +589,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AgentAccessConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -629,6 +638,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AgentAccessConfigForUpdate",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -677,6 +687,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AgentAccessSetting",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -695,6 +706,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AgentAccessSettingList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(10),
             min: Some(1),
@@ -703,6 +715,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AgentAction",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -712,6 +725,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AgentSoftwareVersion",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -721,6 +735,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AmiName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -730,6 +745,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlock",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -793,6 +809,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilder",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -876,6 +893,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderAppBlockAssociation",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -894,6 +912,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderAppBlockAssociationsList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(17),
             min: Some(1),
@@ -902,6 +921,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderAttribute",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -915,6 +935,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderAttributes",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(19),
             min: None,
@@ -923,6 +944,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(16),
             min: None,
@@ -931,6 +953,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderPlatformType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -940,6 +963,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -949,6 +973,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderStateChangeReason",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -967,6 +992,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockBuilderStateChangeReasonCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -976,6 +1002,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlockState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -985,6 +1012,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppBlocks",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(15),
             min: None,
@@ -993,6 +1021,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppCatalogConfig",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(35),
             min: None,
@@ -1001,6 +1030,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppDisplayName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(100),
@@ -1010,6 +1040,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(100),
@@ -1019,6 +1050,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppVisibility",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -1028,6 +1060,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Application",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1111,6 +1144,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationAttribute",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -1120,6 +1154,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationAttributes",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(33),
             min: None,
@@ -1128,6 +1163,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationConfig",
+        sensitive: true,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1171,6 +1207,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationFleetAssociation",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1189,6 +1226,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationFleetAssociationList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(36),
             min: Some(1),
@@ -1197,6 +1235,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationSettings",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1215,6 +1254,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ApplicationSettingsResponse",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1238,6 +1278,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Applications",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(32),
             min: None,
@@ -1246,6 +1287,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AppstreamAgentVersion",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(100),
@@ -1255,6 +1297,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Arn",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -1264,6 +1307,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ArnList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(42),
             min: None,
@@ -1272,6 +1316,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateAppBlockBuilderAppBlockRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1290,6 +1335,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateAppBlockBuilderAppBlockResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AppBlockBuilderAppBlockAssociation",
@@ -1301,6 +1347,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateApplicationFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1319,6 +1366,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateApplicationFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ApplicationFleetAssociation",
@@ -1330,6 +1378,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateApplicationToEntitlementRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1353,6 +1402,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateApplicationToEntitlementResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -1360,6 +1410,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1378,6 +1429,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -1385,6 +1437,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateSoftwareToImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1403,6 +1456,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AssociateSoftwareToImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -1410,6 +1464,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AuthenticationType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -1419,6 +1474,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AwsAccountId",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -1428,6 +1484,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "AwsAccountIdList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(55),
             min: Some(1),
@@ -1436,6 +1493,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "BatchAssociateUserStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "UserStackAssociations",
@@ -1447,6 +1505,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "BatchAssociateUserStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "errors",
@@ -1458,6 +1517,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "BatchDisassociateUserStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "UserStackAssociations",
@@ -1469,6 +1529,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "BatchDisassociateUserStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "errors",
@@ -1480,14 +1541,17 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Boolean",
+        sensitive: false,
         kind: ShapeKind::Boolean,
     },
     Shape {
         name: "BooleanObject",
+        sensitive: false,
         kind: ShapeKind::Boolean,
     },
     Shape {
         name: "CertificateBasedAuthProperties",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1506,6 +1570,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CertificateBasedAuthStatus",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -1515,6 +1580,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ComputeCapacity",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1533,6 +1599,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ComputeCapacityStatus",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1596,6 +1663,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ConcurrentModificationException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -1607,6 +1675,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ContentRedirection",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "HostToClient",
@@ -1618,6 +1687,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CopyImageRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1646,6 +1716,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CopyImageResponse",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "DestinationImageName",
@@ -1657,6 +1728,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateAppBlockBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1720,6 +1792,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateAppBlockBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AppBlockBuilder",
@@ -1731,6 +1804,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateAppBlockBuilderStreamingURLRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1749,6 +1823,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateAppBlockBuilderStreamingURLResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1767,6 +1842,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateAppBlockRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1815,6 +1891,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateAppBlockResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AppBlock",
@@ -1826,6 +1903,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateApplicationRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1889,6 +1967,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateApplicationResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Application",
@@ -1900,6 +1979,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateDirectoryConfigRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1928,6 +2008,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateDirectoryConfigResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "DirectoryConfig",
@@ -1939,6 +2020,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateEntitlementRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -1972,6 +2054,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateEntitlementResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Entitlement",
@@ -1983,6 +2066,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateExportImageTaskRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2016,6 +2100,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateExportImageTaskResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ExportImageTask",
@@ -2027,6 +2112,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2155,6 +2241,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Fleet",
@@ -2166,6 +2253,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2264,6 +2352,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ImageBuilder",
@@ -2275,6 +2364,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateImageBuilderStreamingURLRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2293,6 +2383,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateImageBuilderStreamingURLResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2311,6 +2402,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateImportedImageRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2374,6 +2466,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateImportedImageResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Image",
@@ -2385,6 +2478,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2473,6 +2567,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Stack",
@@ -2484,6 +2579,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateStreamingURLRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2522,6 +2618,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateStreamingURLResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2540,6 +2637,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateThemeForStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2578,6 +2676,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateThemeForStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Theme",
@@ -2589,6 +2688,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateUpdatedImageRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2627,6 +2727,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateUpdatedImageResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2645,6 +2746,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateUsageReportSubscriptionRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2652,6 +2754,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateUsageReportSubscriptionResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2670,6 +2773,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateUserRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2703,6 +2807,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "CreateUserResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2710,6 +2815,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteAppBlockBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2721,6 +2827,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteAppBlockBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2728,6 +2835,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteAppBlockRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2739,6 +2847,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteAppBlockResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2746,6 +2855,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteApplicationRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2757,6 +2867,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteApplicationResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2764,6 +2875,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteDirectoryConfigRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "DirectoryName",
@@ -2775,6 +2887,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteDirectoryConfigResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2782,6 +2895,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteEntitlementRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2800,6 +2914,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteEntitlementResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2807,6 +2922,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2818,6 +2934,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2825,6 +2942,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2836,6 +2954,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ImageBuilder",
@@ -2847,6 +2966,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteImagePermissionsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2865,6 +2985,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteImagePermissionsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2872,6 +2993,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteImageRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2883,6 +3005,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteImageResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Image",
@@ -2894,6 +3017,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -2905,6 +3029,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2912,6 +3037,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteThemeForStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "StackName",
@@ -2923,6 +3049,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteThemeForStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2930,6 +3057,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteUsageReportSubscriptionRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2937,6 +3065,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteUsageReportSubscriptionResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2944,6 +3073,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteUserRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2962,6 +3092,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DeleteUserResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -2969,6 +3100,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppBlockBuilderAppBlockAssociationsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -2997,6 +3129,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppBlockBuilderAppBlockAssociationsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3015,6 +3148,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppBlockBuildersRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3038,6 +3172,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppBlockBuildersResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3056,6 +3191,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppBlocksRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3079,6 +3215,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppBlocksResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3097,6 +3234,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppLicenseUsageRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3120,6 +3258,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeAppLicenseUsageResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3138,6 +3277,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeApplicationFleetAssociationsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3166,6 +3306,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeApplicationFleetAssociationsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3184,6 +3325,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeApplicationsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3207,6 +3349,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeApplicationsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3225,6 +3368,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeDirectoryConfigsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3248,6 +3392,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeDirectoryConfigsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3266,6 +3411,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeEntitlementsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3294,6 +3440,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeEntitlementsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3312,6 +3459,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeFleetsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3330,6 +3478,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeFleetsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3348,6 +3497,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImageBuildersRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3371,6 +3521,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImageBuildersResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3389,6 +3540,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImagePermissionsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3417,6 +3569,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImagePermissionsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3440,6 +3593,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImagesMaxResults",
+        sensitive: false,
         kind: ShapeKind::Integer {
             min: Some(0),
             max: Some(25),
@@ -3447,6 +3601,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImagesRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3480,6 +3635,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeImagesResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3498,6 +3654,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeSessionsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3541,6 +3698,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeSessionsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3559,6 +3717,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeSoftwareAssociationsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3582,6 +3741,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeSoftwareAssociationsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3605,6 +3765,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeStacksRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3623,6 +3784,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeStacksResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3641,6 +3803,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeThemeForStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "StackName",
@@ -3652,6 +3815,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeThemeForStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Theme",
@@ -3663,6 +3827,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeUsageReportSubscriptionsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3681,6 +3846,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeUsageReportSubscriptionsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3699,6 +3865,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeUserStackAssociationsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3732,6 +3899,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeUserStackAssociationsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3750,6 +3918,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeUsersRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3773,6 +3942,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DescribeUsersResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3791,6 +3961,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Description",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(256),
@@ -3800,6 +3971,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DirectoryConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3833,6 +4005,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DirectoryConfigList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(171),
             min: None,
@@ -3841,6 +4014,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DirectoryName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -3850,6 +4024,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DirectoryNameList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(173),
             min: None,
@@ -3858,6 +4033,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisableUserRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3876,6 +4052,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisableUserResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -3883,6 +4060,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateAppBlockBuilderAppBlockRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3901,6 +4079,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateAppBlockBuilderAppBlockResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -3908,6 +4087,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateApplicationFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3926,6 +4106,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateApplicationFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -3933,6 +4114,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateApplicationFromEntitlementRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3956,6 +4138,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateApplicationFromEntitlementResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -3963,6 +4146,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -3981,6 +4165,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -3988,6 +4173,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateSoftwareFromImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4006,6 +4192,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisassociateSoftwareFromImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -4013,6 +4200,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DisplayName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(100),
@@ -4022,6 +4210,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Domain",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(64),
@@ -4031,6 +4220,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DomainJoinInfo",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4049,6 +4239,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DomainList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(188),
             min: None,
@@ -4057,6 +4248,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DrainSessionInstanceRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "SessionId",
@@ -4068,6 +4260,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DrainSessionInstanceResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -4075,6 +4268,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DryRunOperationException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -4086,6 +4280,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "DynamicAppProvidersEnabled",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4095,6 +4290,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EmbedHostDomain",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(128),
@@ -4104,6 +4300,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EmbedHostDomains",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(195),
             min: Some(1),
@@ -4112,6 +4309,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EnableUserRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4130,6 +4328,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EnableUserResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -4137,6 +4336,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitledApplication",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ApplicationIdentifier",
@@ -4148,6 +4348,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitledApplicationList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(199),
             min: None,
@@ -4156,6 +4357,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Entitlement",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4199,6 +4401,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitlementAlreadyExistsException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -4210,6 +4413,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitlementAttribute",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4228,6 +4432,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitlementAttributeList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(203),
             min: Some(1),
@@ -4236,6 +4441,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitlementList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(201),
             min: None,
@@ -4244,6 +4450,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "EntitlementNotFoundException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -4255,6 +4462,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ErrorDetails",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4273,6 +4481,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ErrorDetailsList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(207),
             min: None,
@@ -4281,6 +4490,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ErrorMessage",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4290,6 +4500,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ExpireSessionRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "SessionId",
@@ -4301,6 +4512,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ExpireSessionResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -4308,6 +4520,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ExportImageTask",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4361,6 +4574,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ExportImageTaskState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4370,6 +4584,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ExportImageTasks",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(212),
             min: None,
@@ -4378,6 +4593,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FeedbackURL",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(1000),
@@ -4387,6 +4603,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FilePath",
+        sensitive: true,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(32767),
@@ -4396,6 +4613,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Filter",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4414,6 +4632,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FilterName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4423,6 +4642,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FilterValue",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4432,6 +4652,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FilterValues",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(219),
             min: None,
@@ -4440,6 +4661,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Filters",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(217),
             min: None,
@@ -4448,6 +4670,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Fleet",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4591,6 +4814,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetAttribute",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4609,6 +4833,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetAttributes",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(223),
             min: None,
@@ -4617,6 +4842,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetError",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4635,6 +4861,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetErrorCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4676,6 +4903,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetErrors",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(225),
             min: None,
@@ -4684,6 +4912,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(222),
             min: None,
@@ -4692,6 +4921,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4701,6 +4931,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "FleetType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -4710,6 +4941,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "GetExportImageTaskRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "TaskId",
@@ -4721,6 +4953,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "GetExportImageTaskResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ExportImageTask",
@@ -4732,6 +4965,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Image",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4860,6 +5094,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilder",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -4978,6 +5213,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderAgentAccessConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5016,6 +5252,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderAgentAccessConfigForUpdate",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5054,6 +5291,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderAttribute",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5063,6 +5301,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderAttributes",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(237),
             min: None,
@@ -5071,6 +5310,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(234),
             min: None,
@@ -5079,6 +5319,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5103,6 +5344,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderStateChangeReason",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5121,6 +5363,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageBuilderStateChangeReasonCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5130,6 +5373,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageImportDescription",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(256),
@@ -5139,6 +5383,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageImportDisplayName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(100),
@@ -5148,6 +5393,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(233),
             min: None,
@@ -5156,6 +5402,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImagePermissions",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5174,6 +5421,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageSharedWithOthers",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5183,6 +5431,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageSoftwareMetadata",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "nvidiaGridDriverVersion",
@@ -5194,6 +5443,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5212,6 +5462,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageStateChangeReason",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5230,6 +5481,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageStateChangeReasonCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5245,6 +5497,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ImageType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5254,6 +5507,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "IncompatibleImageException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5265,6 +5519,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "InstanceDrainStatus",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5274,6 +5529,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "InstanceType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5283,6 +5539,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Integer",
+        sensitive: false,
         kind: ShapeKind::Integer {
             min: None,
             max: None,
@@ -5290,6 +5547,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "InvalidAccountStatusException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5301,6 +5559,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "InvalidParameterCombinationException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5312,6 +5571,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "InvalidRoleException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5323,6 +5583,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "KmsKeyArn",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5332,6 +5593,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "LastReportGenerationExecutionError",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5350,6 +5612,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "LastReportGenerationExecutionErrors",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(261),
             min: None,
@@ -5358,6 +5621,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "LatestAppstreamAgentVersion",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5367,6 +5631,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "LaunchParameters",
+        sensitive: true,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(1024),
@@ -5376,6 +5641,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "LimitExceededException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5387,6 +5653,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListAssociatedFleetsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5405,6 +5672,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListAssociatedFleetsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5423,6 +5691,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListAssociatedStacksRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5441,6 +5710,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListAssociatedStacksResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5459,6 +5729,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListEntitledApplicationsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5487,6 +5758,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListEntitledApplicationsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5505,6 +5777,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListExportImageTasksRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5528,6 +5801,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListExportImageTasksResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5546,6 +5820,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListTagsForResourceRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ResourceArn",
@@ -5557,6 +5832,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ListTagsForResourceResponse",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Tags",
@@ -5568,6 +5844,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Long",
+        sensitive: false,
         kind: ShapeKind::Long {
             min: None,
             max: None,
@@ -5575,6 +5852,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "MaxResults",
+        sensitive: false,
         kind: ShapeKind::Integer {
             min: Some(0),
             max: Some(500),
@@ -5582,6 +5860,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "MessageAction",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5591,6 +5870,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Metadata",
+        sensitive: false,
         kind: ShapeKind::Map {
             key: ShapeId(353),
             value: ShapeId(353),
@@ -5600,6 +5880,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Name",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5609,6 +5890,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "NetworkAccessConfiguration",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5632,6 +5914,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "NvidiaGridDriverVersion",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(32),
@@ -5641,6 +5924,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "OperationNotPermittedException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5652,6 +5936,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "OrganizationalUnitDistinguishedName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(2000),
@@ -5661,6 +5946,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "OrganizationalUnitDistinguishedNamesList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(284),
             min: None,
@@ -5669,6 +5955,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "PackagingType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5678,6 +5965,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Permission",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5687,6 +5975,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "PhotonAmiId",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5696,6 +5985,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "PlatformType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5716,6 +6006,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Platforms",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(289),
             min: None,
@@ -5724,6 +6015,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "PreferredProtocol",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5733,6 +6025,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ProcessCompatibilityList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(293),
             min: Some(1),
@@ -5741,6 +6034,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ProcessImageName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(260),
@@ -5750,6 +6044,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "RedirectURL",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(1000),
@@ -5759,6 +6054,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "RegionName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(32),
@@ -5768,6 +6064,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "RequestLimitExceededException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5779,6 +6076,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceAlreadyExistsException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5790,6 +6088,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceError",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5813,6 +6112,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceErrors",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(298),
             min: None,
@@ -5821,6 +6121,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceIdentifier",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(2048),
@@ -5830,6 +6131,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceInUseException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5841,6 +6143,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceNotAvailableException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5852,6 +6155,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ResourceNotFoundException",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Message",
@@ -5863,6 +6167,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "RuntimeValidationConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "IntendedInstanceType",
@@ -5874,6 +6179,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "S3Bucket",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(3),
             max: Some(63),
@@ -5883,6 +6189,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "S3BucketArn",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5892,6 +6199,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "S3Key",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(1024),
@@ -5901,6 +6209,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "S3Location",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5919,6 +6228,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ScreenImageFormat",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5928,6 +6238,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ScreenResolution",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -5937,6 +6248,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ScriptDetails",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5965,6 +6277,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SecurityGroupIdList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(353),
             min: None,
@@ -5973,6 +6286,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ServiceAccountCredentials",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -5991,6 +6305,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Session",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6059,6 +6374,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SessionConnectionState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6068,6 +6384,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SessionList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(314),
             min: None,
@@ -6076,6 +6393,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SessionState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6085,6 +6403,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SettingsGroup",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: Some(100),
@@ -6094,6 +6413,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SharedImagePermissions",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6112,6 +6432,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SharedImagePermissionsList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(319),
             min: None,
@@ -6120,6 +6441,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SoftwareAssociations",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6143,6 +6465,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SoftwareAssociationsList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(321),
             min: None,
@@ -6151,6 +6474,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SoftwareDeploymentStatus",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6168,6 +6492,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Stack",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6266,6 +6591,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StackAttribute",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6293,6 +6619,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StackAttributes",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(325),
             min: None,
@@ -6301,6 +6628,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StackError",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6319,6 +6647,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StackErrorCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6328,6 +6657,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StackErrors",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(327),
             min: None,
@@ -6336,6 +6666,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StackList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(324),
             min: None,
@@ -6344,6 +6675,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartAppBlockBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -6355,6 +6687,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartAppBlockBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AppBlockBuilder",
@@ -6366,6 +6699,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -6377,6 +6711,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -6384,6 +6719,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6402,6 +6738,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ImageBuilder",
@@ -6413,6 +6750,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartSoftwareDeploymentToImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6431,6 +6769,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StartSoftwareDeploymentToImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -6438,6 +6777,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StopAppBlockBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -6449,6 +6789,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StopAppBlockBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AppBlockBuilder",
@@ -6460,6 +6801,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StopFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -6471,6 +6813,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StopFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -6478,6 +6821,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StopImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Name",
@@ -6489,6 +6833,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StopImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ImageBuilder",
@@ -6500,6 +6845,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StorageConnector",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6528,6 +6874,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StorageConnectorAuthentication",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6537,6 +6884,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StorageConnectorList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(345),
             min: None,
@@ -6545,6 +6893,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StorageConnectorType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6554,6 +6903,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StreamView",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6563,6 +6913,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StreamingExperienceSettings",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "PreferredProtocol",
@@ -6574,6 +6925,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StreamingUrl",
+        sensitive: true,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6583,6 +6935,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StreamingUrlUserId",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(2),
             max: Some(32),
@@ -6592,6 +6945,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "String",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: None,
@@ -6601,6 +6955,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "StringList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(353),
             min: None,
@@ -6609,6 +6964,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "SubnetIdList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(353),
             min: None,
@@ -6617,6 +6973,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "TagKey",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(128),
@@ -6626,6 +6983,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "TagKeyList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(356),
             min: Some(1),
@@ -6634,6 +6992,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "TagResourceRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6652,6 +7011,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "TagResourceResponse",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -6659,6 +7019,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "TagValue",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(256),
@@ -6668,6 +7029,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Tags",
+        sensitive: false,
         kind: ShapeKind::Map {
             key: ShapeId(356),
             value: ShapeId(360),
@@ -6677,6 +7039,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Theme",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6725,6 +7088,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeAttribute",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6734,6 +7098,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeAttributes",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(363),
             min: None,
@@ -6742,6 +7107,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeFooterLink",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6760,6 +7126,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeFooterLinkDisplayName",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(300),
@@ -6769,6 +7136,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeFooterLinkURL",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(1000),
@@ -6778,6 +7146,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeFooterLinks",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(365),
             min: None,
@@ -6786,6 +7155,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeState",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6795,6 +7165,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeStyling",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6804,6 +7175,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "ThemeTitleText",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(300),
@@ -6813,10 +7185,12 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Timestamp",
+        sensitive: false,
         kind: ShapeKind::Timestamp,
     },
     Shape {
         name: "UUID",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -6826,6 +7200,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UntagResourceRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6844,6 +7219,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UntagResourceResponse",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -6851,6 +7227,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateAppBlockBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6914,6 +7291,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateAppBlockBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "AppBlockBuilder",
@@ -6925,6 +7303,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateApplicationRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -6978,6 +7357,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateApplicationResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Application",
@@ -6989,6 +7369,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateDirectoryConfigRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7017,6 +7398,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateDirectoryConfigResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "DirectoryConfig",
@@ -7028,6 +7410,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateEntitlementRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7061,6 +7444,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateEntitlementResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Entitlement",
@@ -7072,6 +7456,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateFleetRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7200,6 +7585,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateFleetResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Fleet",
@@ -7211,6 +7597,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateImageBuilderRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7244,6 +7631,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateImageBuilderResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "ImageBuilder",
@@ -7255,6 +7643,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateImagePermissionsRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7278,6 +7667,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateImagePermissionsResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[],
             error: false,
@@ -7285,6 +7675,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7378,6 +7769,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Stack",
@@ -7389,6 +7781,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateThemeForStackRequest",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7437,6 +7830,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UpdateThemeForStackResult",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "Theme",
@@ -7448,6 +7842,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UrlPattern",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(2048),
@@ -7457,6 +7852,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UrlPatternList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(394),
             min: Some(0),
@@ -7465,6 +7861,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UrlRedirectionConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7488,6 +7885,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UsageReportExecutionErrorCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -7501,6 +7899,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UsageReportSchedule",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -7510,6 +7909,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UsageReportSubscription",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7538,6 +7938,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UsageReportSubscriptionList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(399),
             min: None,
@@ -7546,6 +7947,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UsbDeviceFilterString",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(0),
             max: Some(100),
@@ -7555,6 +7957,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UsbDeviceFilterStrings",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(401),
             min: None,
@@ -7563,6 +7966,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "User",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7611,6 +8015,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserAttributeValue",
+        sensitive: true,
         kind: ShapeKind::String {
             min: None,
             max: Some(2048),
@@ -7620,6 +8025,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserControlMode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -7629,6 +8035,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserId",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(2),
             max: Some(128),
@@ -7638,6 +8045,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(403),
             min: None,
@@ -7646,6 +8054,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserSetting",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7669,6 +8078,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserSettingList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(408),
             min: Some(1),
@@ -7677,6 +8087,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserStackAssociation",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7705,6 +8116,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserStackAssociationError",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7728,6 +8140,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserStackAssociationErrorCode",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -7742,6 +8155,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserStackAssociationErrorList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(411),
             min: None,
@@ -7750,6 +8164,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "UserStackAssociationList",
+        sensitive: false,
         kind: ShapeKind::List {
             member: ShapeId(410),
             min: Some(1),
@@ -7758,6 +8173,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "Username",
+        sensitive: true,
         kind: ShapeKind::String {
             min: Some(1),
             max: Some(128),
@@ -7767,6 +8183,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "VisibilityType",
+        sensitive: false,
         kind: ShapeKind::String {
             min: None,
             max: None,
@@ -7776,6 +8193,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "VolumeConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[Member {
                 name: "VolumeSizeInGb",
@@ -7787,6 +8205,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "VpcConfig",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7805,6 +8224,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "WebAuthnRedirection",
+        sensitive: false,
         kind: ShapeKind::Structure {
             members: &[
                 Member {
@@ -7823,6 +8243,7 @@ pub static SHAPES: [Shape; 421] = [
     },
     Shape {
         name: "WorkspaceImageId",
+        sensitive: false,
         kind: ShapeKind::String {
             min: Some(12),
             max: Some(67),

@@ -364,8 +364,10 @@ pub fn spawn_command(
     std::sync::mpsc::Receiver<String>,
 ) {
     use std::io::{BufRead, BufReader};
+    if !command.get_envs().any(|(k, _)| k == "RUST_LOG") {
+        command.env("RUST_LOG", "info");
+    }
     let mut child = command
-        .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()
@@ -376,7 +378,12 @@ pub fn spawn_command(
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("listening on http://").nth(1) {
-                let _ = addr_tx.send(rest.trim().to_string());
+                // The address alone, whether the line is text or JSON.
+                let addr: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+                    .collect();
+                let _ = addr_tx.send(addr);
             }
             let _ = lines_tx.send(line);
         }
