@@ -66,7 +66,7 @@ pub fn tenant(headers: &HeaderMap) -> Result<Tenant, ApiError> {
         _ => {
             return Err(incomplete(format!(
                 "Credential scope '{}' is malformed; expected ACCESS_KEY/DATE/REGION/{SERVICE}/aws4_request.",
-                crate::validation::shorten(scope)
+                crate::error::shorten(scope)
             )))
         }
     };
@@ -78,7 +78,7 @@ pub fn tenant(headers: &HeaderMap) -> Result<Tenant, ApiError> {
     if !is_region(&region) {
         return Err(invalid_signature(format!(
             "Credential should be scoped to a valid region, not '{}'.",
-            crate::validation::shorten(&region)
+            crate::error::shorten(&region)
         )));
     }
     let account = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {

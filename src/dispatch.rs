@@ -7,8 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::auth::Tenant;
-use crate::config::{Config, Rules};
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::handlers::{
@@ -18,102 +17,6 @@ use crate::persistence::Journal;
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
 use crate::validation::validate_input;
-
-/// What a handler knows of the request besides its input. Time and randomness come from
-/// here, never from the system, so that replaying a journaled request reproduces it.
-pub struct RequestContext<'a> {
-    pub tenant: &'a Tenant,
-    pub config: &'a Config,
-    /// The request's time, epoch seconds with millisecond precision. A live write takes
-    /// its time under the region's lock (`under_lock`), so the journal records the time
-    /// it took effect.
-    pub now: f64,
-    /// The request's source of unique ids.
-    pub seed: uuid::Uuid,
-    /// What the request does depends on these, never on `config` directly.
-    pub rules: Rules,
-    ids_issued: std::cell::Cell<u64>,
-    /// A journaled write being replayed keeps its recorded time.
-    replayed: bool,
-}
-
-impl<'a> RequestContext<'a> {
-    fn with(
-        tenant: &'a Tenant,
-        config: &'a Config,
-        now: f64,
-        seed: uuid::Uuid,
-        rules: Rules,
-        replayed: bool,
-    ) -> Self {
-        RequestContext {
-            tenant,
-            config,
-            now,
-            seed,
-            rules,
-            ids_issued: std::cell::Cell::new(0),
-            replayed,
-        }
-    }
-
-    /// A context for a request arriving now.
-    pub fn arriving(tenant: &'a Tenant, config: &'a Config) -> Self {
-        RequestContext::with(
-            tenant,
-            config,
-            config.clock.now(),
-            uuid::Uuid::new_v4(),
-            Rules::of(config),
-            false,
-        )
-    }
-
-    /// A journaled write, to run again exactly as it first ran: at its time, with its
-    /// seed and under its rules, whatever the server's flags are now.
-    pub fn replaying(
-        tenant: &'a Tenant,
-        config: &'a Config,
-        now: f64,
-        seed: uuid::Uuid,
-        rules: Rules,
-    ) -> Self {
-        RequestContext::with(tenant, config, now, seed, rules, true)
-    }
-
-    /// The context a write runs with once it holds the region's lock: its time is taken
-    /// there, and never earlier than the region's last settling, so every state change a
-    /// read settled before it is one its replay settles too. A replay keeps its time.
-    fn under_lock(&self, settled_through: f64) -> RequestContext<'a> {
-        let now = if self.replayed {
-            self.now
-        } else {
-            self.config.clock.now().max(settled_through)
-        };
-        RequestContext::with(
-            self.tenant,
-            self.config,
-            now,
-            self.seed,
-            self.rules,
-            self.replayed,
-        )
-    }
-
-    /// When a state change begun now completes, in epoch seconds. Every transition's due
-    /// time comes from here (`Transition::after_delay`); dispatch relies on that to know
-    /// when to settle.
-    pub fn transition_due(&self) -> f64 {
-        self.now + self.rules.transition_seconds
-    }
-
-    /// A fresh id, derived from the request's seed so that a replay derives the same.
-    pub fn unique_id(&self) -> uuid::Uuid {
-        let n = self.ids_issued.get();
-        self.ids_issued.set(n + 1);
-        uuid::Uuid::new_v5(&self.seed, &n.to_le_bytes())
-    }
-}
 
 /// A handler that changes state: it runs with the region locked exclusively.
 type WriteHandler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;

@@ -86,3 +86,15 @@ impl ApiError {
         ApiError::new("InternalFailure", 500, message)
     }
 }
+
+/// A value echoed in a message is cut to this many characters, so that a huge input
+/// cannot make a huge message.
+pub const MAX_ECHOED_CHARS: usize = 256;
+
+/// `text` cut to `MAX_ECHOED_CHARS` characters, marked where it was cut.
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_ECHOED_CHARS) {
+        None => text.into(),
+        Some((end, _)) => format!("{}...(truncated)", &text[..end]).into(),
+    }
+}

@@ -4,7 +4,8 @@
 
 use crate::auth::Tenant;
 use crate::config::Config;
-use crate::dispatch::{dispatch, RequestContext};
+use crate::context::RequestContext;
+use crate::dispatch::dispatch;
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::protocol::Protocol;

@@ -5,6 +5,7 @@ pub mod arn;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod dispatch;
 pub mod error;
 pub mod exercise;

@@ -22,7 +22,8 @@ use serde_json::Value;
 
 use crate::auth::Tenant;
 use crate::config::{Config, Rules};
-use crate::dispatch::{dispatch_replay, RequestContext};
+use crate::context::RequestContext;
+use crate::dispatch::dispatch_replay;
 use crate::generated::operations::Operation;
 use crate::state::{Store, TenantState};
 

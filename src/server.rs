@@ -15,7 +15,8 @@ use serde_json::json;
 
 use crate::auth::{is_account, is_region, tenant, Tenant};
 use crate::config::Config;
-use crate::dispatch::{dispatch, not_durable, RequestContext, IMPLEMENTED};
+use crate::context::RequestContext;
+use crate::dispatch::{dispatch, not_durable, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::protocol::{Protocol, SERVICE};

@@ -10,8 +10,7 @@ use crate::schema::{pattern_matches, pattern_source, ShapeId, ShapeKind};
 /// At most this many violations are spelled out in one message; the count stays true.
 /// A request with millions of bad list items must not make a message of gigabytes.
 pub const MAX_LISTED_VIOLATIONS: usize = 100;
-/// A value echoed in a message is cut to this many characters.
-pub const MAX_ECHOED_CHARS: usize = 256;
+pub use crate::error::{shorten, MAX_ECHOED_CHARS};
 
 /// No input list may hold more items than this (the model's own maxima are all lower, and
 /// its unbounded lists name a few resources at most). A longer list is refused on its
@@ -77,14 +76,6 @@ impl Violations {
                 self.messages.join("; ")
             ))),
         }
-    }
-}
-
-/// `text` cut to `MAX_ECHOED_CHARS` characters, marked where it was cut.
-pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.char_indices().nth(MAX_ECHOED_CHARS) {
-        None => text.into(),
-        Some((end, _)) => format!("{}...(truncated)", &text[..end]).into(),
     }
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use appstream_local::auth::Tenant;
-use appstream_local::dispatch::{dispatch, RequestContext};
+use appstream_local::context::RequestContext;
+use appstream_local::dispatch::dispatch;
 use appstream_local::generated::operations::Operation;
 use appstream_local::protocol::Protocol;
 use appstream_local::state::Store;

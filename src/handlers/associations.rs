@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::types::{
     AssociateFleetRequest, AssociateFleetResult, DisassociateFleetRequest, DisassociateFleetResult,

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::arn::resource_arn;
 use crate::config::quotas;
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::arn::{resource_arn, Arn};
 use crate::auth::Tenant;
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{

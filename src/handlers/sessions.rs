@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{

@@ -2,7 +2,7 @@
 
 use crate::arn::resource_arn;
 use crate::config::quotas;
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::types::{
     Action, AgentAccessConfig, AgentAccessConfigForUpdate, ApplicationSettings,

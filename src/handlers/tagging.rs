@@ -1,7 +1,7 @@
 //! TagResource, UntagResource, ListTagsForResource on any taggable resource's ARN.
 
 use crate::arn::{resource_arn, Arn};
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::types::{
     ListTagsForResourceRequest, ListTagsForResourceResponse, TagResourceRequest,

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dispatch::RequestContext;
+use crate::context::RequestContext;
 use crate::generated::types::{
     ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
 };
