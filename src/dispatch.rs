@@ -123,13 +123,6 @@ pub fn dispatch_replay(
     run(op, ctx, store, input, Protocol::AwsJson11, false).map(|_| ())
 }
 
-/// Checks `input` against the operation's model, dropping members the model does not
-/// know; what is left is what the handler sees and what the journal records.
-pub fn validated(op: Operation, mut input: Value) -> Result<Value, ApiError> {
-    validate_input(op.input(), &mut input)?;
-    Ok(input)
-}
-
 fn run(
     op: Operation,
     ctx: &RequestContext,
@@ -141,7 +134,7 @@ fn run(
     if !is_implemented(op) {
         return Err(ApiError::not_implemented(op.name()));
     }
-    let input = validated(op, input)?;
+    validate_input(op.input(), &input)?;
     let journal = store.journal.get().filter(|_| journal);
     let _operation = store.enter();
     // A bug in a handler must answer 500, not take the connection down with it.

@@ -151,11 +151,6 @@ impl Store {
             }
         }
     }
-
-    /// How many account-and-Region states are held.
-    pub fn tenant_count(&self) -> usize {
-        read(&self.regions).len()
-    }
 }
 
 /// One account's resources in one region. A write holds its lock exclusively for the
