@@ -64,13 +64,16 @@ impl Connections {
         crate::state::lock(&self.open).remove(&id);
     }
 
-    /// Makes room for one more connection under `max`: closes the connection that has
-    /// waited longest for its next request. False when every connection is busy.
+    /// Makes room for one more connection under `max` (zero: no cap), closing the idlest
+    /// connection if need be. False when the server is full and every connection busy.
     fn make_room(&self, max: usize) -> bool {
+        max == 0 || crate::state::lock(&self.open).len() < max || self.close_idlest()
+    }
+
+    /// Closes the connection that has waited longest for its next request; false when
+    /// every connection is busy with one.
+    fn close_idlest(&self) -> bool {
         let open = crate::state::lock(&self.open);
-        if max == 0 || open.len() < max {
-            return true;
-        }
         let idlest = open
             .values()
             .filter(|a| {
@@ -141,8 +144,7 @@ pub async fn serve(
                         // Out of file descriptors and the like: back off instead of spinning,
                         // and free a descriptor held by an idle connection.
                         accept_failed.warn(format_args!("accept failed: {e}"));
-                        let open = crate::state::lock(&connections.open).len();
-                        connections.make_room(open.max(1));
+                        connections.close_idlest();
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
