@@ -98,6 +98,30 @@ fn create(s: &TestServer, name: &str) -> common::Reply {
     runtime.block_on(s.json("CreateStack", json!({"Name": name})))
 }
 
+/// Starts the server through `script` (which makes its state directory unwritable) and
+/// stops it: the `stacks` loaded were served, a write was refused naming `reason`, and
+/// the log said `logged`.
+fn degraded_start(script: &str, stacks: usize, reason: &str, logged: &str) {
+    let (child, addr, lines) = spawn_script(script);
+    let s = TestServer::at(&addr);
+    assert_eq!(stack_count(&s), stacks, "the loaded state is served");
+    let refused = create(&s, "new");
+    assert_eq!(refused.status, 500, "{:?}", refused.body);
+    assert!(refused.message().contains(reason), "{}", refused.message());
+    let log = log_until(&lines, logged, Duration::from_secs(1));
+    assert!(log.iter().any(|l| l.contains(logged)), "{log:?}");
+    stop(child);
+}
+
+/// How many stacks a normal start on `dir` serves.
+fn stacks_after_normal_start(dir: &Path) -> usize {
+    let (child, addr, _) =
+        spawn_binary(&["--port", "0", "--state-dir", dir.to_str().unwrap()], &[]);
+    let count = stack_count(&TestServer::at(&addr));
+    stop(child);
+    count
+}
+
 /// Mounting needs root (as CI runs); elsewhere the test says so and checks nothing.
 fn can_mount() -> bool {
     let ok = Command::new("unshare")
@@ -118,28 +142,13 @@ fn a_read_only_state_directory_serves_reads_and_says_why_writes_fail() {
     let dir = temp_dir("read-only");
     with_stacks(&dir, 3, true);
     let d = dir.to_str().unwrap();
-    let (child, addr, lines) = spawn_script(&format!(
-        "exec unshare -m bash -c 'mount --bind {d} {d} && mount -o remount,ro,bind {d} {d} && exec \"$SERVER\" --port 0 --state-dir {d}'"
-    ));
-    let s = TestServer::at(&addr);
-    assert_eq!(stack_count(&s), 3, "the loaded state is served");
-    let refused = create(&s, "new");
-    assert_eq!(refused.status, 500);
-    assert!(
-        refused.message().contains("Read-only file system"),
-        "{}",
-        refused.message()
+    degraded_start(
+        &format!("exec unshare -m bash -c 'mount --bind {d} {d} && mount -o remount,ro,bind {d} {d} && exec \"$SERVER\" --port 0 --state-dir {d}'"),
+        3,
+        "Read-only file system",
+        "reads are still served",
     );
-    let log = log_until(&lines, "reads are still served", Duration::from_secs(1));
-    assert!(
-        log.iter().any(|l| l.contains("reads are still served")),
-        "{log:?}"
-    );
-    stop(child);
-    // Nothing was lost: writable again, the same three stacks come back.
-    let (child, addr, _) = spawn_binary(&["--port", "0", "--state-dir", d], &[]);
-    assert_eq!(stack_count(&TestServer::at(&addr)), 3);
-    stop(child);
+    assert_eq!(stacks_after_normal_start(&dir), 3, "nothing was lost");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -150,31 +159,19 @@ fn a_full_disk_at_start_up_still_serves_and_leaves_no_temporary_file() {
     with_stacks(&dir, 150, true);
     let d = dir.to_str().unwrap();
     // Files may grow to 8 KiB at most: writes past that fail as on a full disk.
-    let (child, addr, lines) = spawn_script(&format!(
-        "trap '' XFSZ; ulimit -f 8; exec \"$SERVER\" --port 0 --state-dir {d}"
-    ));
-    let s = TestServer::at(&addr);
-    assert_eq!(stack_count(&s), 150, "the loaded state is served");
-    let refused = create(&s, "new");
-    assert_eq!(refused.status, 500, "{:?}", refused.body);
-    assert!(
-        refused.message().contains("File too large"),
-        "{}",
-        refused.message()
+    degraded_start(
+        &format!("trap '' XFSZ; ulimit -f 8; exec \"$SERVER\" --port 0 --state-dir {d}"),
+        150,
+        "File too large",
+        "cannot compact",
     );
-    let log = log_until(&lines, "cannot compact", Duration::from_secs(1));
-    assert!(log.iter().any(|l| l.contains("cannot compact")), "{log:?}");
-    stop(child);
     assert!(
         !dir.join("snapshot.json.tmp").exists(),
         "a failed compaction left its temporary file"
     );
     assert!(!dir.join("journal.log.tmp").exists());
     // With room again, every acknowledged write is there and the refused one is not.
-    let (child, addr, _) = spawn_binary(&["--port", "0", "--state-dir", d], &[]);
-    let s = TestServer::at(&addr);
-    assert_eq!(stack_count(&s), 150);
-    stop(child);
+    assert_eq!(stacks_after_normal_start(&dir), 150);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -128,21 +128,11 @@ async fn state_can_be_filtered_to_one_tenant() {
         "?region=eu-west-1&x=1",
         "?account=2&region=eu-west-1",
     ] {
-        let reply = s
-            .http()
-            .get(format!("{}/_state{query}", s.url))
-            .send()
-            .await
-            .unwrap();
+        let reply = s.get(&format!("/_state{query}")).await;
         assert_eq!(reply.status().as_u16(), 400, "{query}");
     }
     // The whole state is streamed a tenant at a time, not sent as one sized body.
-    let reply = s
-        .http()
-        .get(format!("{}/_state", s.url))
-        .send()
-        .await
-        .unwrap();
+    let reply = s.get("/_state").await;
     assert_eq!(reply.headers()["transfer-encoding"], "chunked");
 }
 
@@ -441,4 +431,26 @@ async fn a_malformed_reset_body_cannot_hold_its_connection() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_map_past_the_item_limit_is_refused_on_its_length_on_both_protocols() {
+    let s = start().await;
+    let tags: serde_json::Map<String, Value> =
+        (0..1001).map(|i| (format!("k{i}"), json!("v"))).collect();
+    for wire in [Wire::Json, Wire::Cbor] {
+        let reply = s
+            .call(wire, "CreateStack", json!({"Name": "tagged", "Tags": tags}))
+            .await;
+        assert_eq!(reply.status, 400);
+        assert!(
+            reply.message().starts_with("1 validation error detected: ")
+                && reply.message().ends_with(
+                    "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"
+                ),
+            "{wire:?}: {}",
+            reply.message()
+        );
+    }
+    assert!(stack_names(&s).await.is_empty());
 }

@@ -104,14 +104,18 @@ impl TestServer {
             .body(to_cbor(body))
     }
 
-    /// `GET /_state` (with a query such as `?account=...&region=...`), as JSON.
-    pub async fn state(&self, query: &str) -> Value {
-        let reply = self
-            .http
-            .get(format!("{}/_state{query}", self.url))
+    /// `GET path`, whatever it answers.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `GET /_state` (with a query such as `?account=...&region=...`), as JSON.
+    pub async fn state(&self, query: &str) -> Value {
+        let reply = self.get(&format!("/_state{query}")).await;
         assert_eq!(reply.status().as_u16(), 200, "GET /_state{query}");
         serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap()
     }
