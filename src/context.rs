@@ -6,8 +6,6 @@
 use crate::auth::Tenant;
 use crate::config::{Config, Rules};
 
-/// What a handler knows of the request besides its input. Time and randomness come from
-/// here, never from the system, so that replaying a journaled request reproduces it.
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,
     pub config: &'a Config,
