@@ -226,6 +226,7 @@ impl TestServer {
             .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
             .endpoint_url(&self.url)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_appstream::Client::from_conf(config)
     }
