@@ -2,11 +2,9 @@
 //! images, start/stop lifecycles, stack associations, users, streaming URLs and
 //! sessions, torn down in order — and each wrong order answered as the service does.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{start_with, TestServer, Wire, WIRES};
+use crate::common::{start_with, TestServer, Wire, WIRES};
 use serde_json::{json, Value};
 
 const IMAGE: &str = "AppStream-WinServer2022-10-08-2025";

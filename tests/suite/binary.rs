@@ -1,7 +1,7 @@
 //! The built binary as a user runs it: flags, the logged address, health, and a clean
 //! exit on SIGTERM with in-flight work finished.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

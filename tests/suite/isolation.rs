@@ -1,10 +1,8 @@
 //! State per (account, region), and atomicity under concurrent clients.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::start;
+use crate::common::start;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! Wire-level behaviour of both protocols: framing, headers, and AWS-shaped errors for
 //! requests that never reach a handler.
 
-mod common;
+use crate::common;
 
-use common::{start, WIRES};
+use crate::common::{start, WIRES};
 use serde_json::json;
 
 fn is_uuid(s: &str) -> bool {

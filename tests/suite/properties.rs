@@ -2,14 +2,14 @@
 //! DescribeStacks unchanged on both protocols; the same inputs with one constraint broken
 //! are refused and change nothing.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::{TestServer, Wire, WIRES};
 use appstream_local::generated::shapes::CREATE_STACK_REQUEST;
 use appstream_local::schema::{ShapeId, ShapeKind};
-use common::{TestServer, Wire, WIRES};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value};

@@ -1,14 +1,14 @@
 //! The server against a failing machine: a read-only or full state directory, a lost
 //! snapshot, clients that stall a stop, and too few file descriptors.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use common::{spawn_binary, spawn_script, TestServer, Wire};
+use crate::common::{spawn_binary, spawn_script, TestServer, Wire};
 use serde_json::json;
 
 fn temp_dir(label: &str) -> PathBuf {

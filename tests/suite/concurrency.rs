@@ -2,12 +2,10 @@
 //! Each operation runs atomically under its region's lock, so the acknowledged results
 //! must tell one consistent story per stack.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::{start, Wire};
+use crate::common::{start, Wire};
 use serde_json::json;
 
 const NAMES: usize = 4;

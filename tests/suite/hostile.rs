@@ -1,10 +1,8 @@
 //! Clients that misbehave at the connection level cannot starve the others.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::start_with;
+use crate::common::start_with;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,8 +1,9 @@
 //! The official AWS SDK for Rust (Smithy RPC v2 CBOR) against the server: typed
 //! outputs, typed errors, and paging with NextToken.
 
-mod common;
+use crate::common;
 
+use crate::common::start;
 use aws_sdk_appstream::error::ProvideErrorMetadata;
 use aws_sdk_appstream::operation::create_stack::CreateStackError;
 use aws_sdk_appstream::operation::describe_stacks::DescribeStacksError;
@@ -11,7 +12,6 @@ use aws_sdk_appstream::types::{
     Action, ApplicationSettings, Permission, StackAttribute, StorageConnector,
     StorageConnectorType, UserSetting,
 };
-use common::start;
 
 #[tokio::test]
 async fn create_describe_update_tag_and_delete_a_stack() {

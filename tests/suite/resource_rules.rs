@@ -1,11 +1,9 @@
 //! The smaller documented rules of fleets, images, image builders, users and sessions,
 //! over both wire protocols.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{start_with, TestServer, Wire, WIRES};
+use crate::common::{start_with, TestServer, Wire, WIRES};
 use serde_json::{json, Value};
 
 const IMAGE: &str = "AppStream-WinServer2019-10-08-2025";

@@ -1,14 +1,12 @@
 //! `--state-dir`: acknowledged writes survive a clean restart, SIGKILL in the middle of a
 //! write load, and a torn last record; other damage stops start-up with a clear error.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{spawn_binary, TestServer, Wire};
+use crate::common::{spawn_binary, TestServer, Wire};
 use serde_json::json;
 
 fn temp_dir(label: &str) -> PathBuf {

@@ -1,8 +1,8 @@
 //! The stack lifecycle over both wire protocols, with raw requests.
 
-mod common;
+use crate::common;
 
-use common::{start, Wire, WIRES};
+use crate::common::{start, Wire, WIRES};
 use serde_json::{json, Value};
 
 fn created_time_is_a_timestamp(wire: Wire, stack: &Value) {

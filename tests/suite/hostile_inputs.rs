@@ -1,9 +1,9 @@
 //! Requests a careless or hostile client sends: each is refused cleanly (or answered at
 //! a cost bounded by its size), and none changes state it should not.
 
-mod common;
+use crate::common;
 
-use common::{start, start_with, to_cbor, TestServer, Wire};
+use crate::common::{start, start_with, to_cbor, TestServer, Wire};
 use serde_json::{json, Value};
 
 async fn stack_names(s: &TestServer) -> Vec<String> {

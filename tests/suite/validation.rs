@@ -2,13 +2,11 @@
 //! constrained member (however deep) gets a request that breaks exactly that constraint,
 //! over both wire protocols. Exact AWS wording is pinned by fixtures.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::{start, TestServer, WIRES};
 use appstream_local::dispatch::IMPLEMENTED;
 use appstream_local::schema::{ShapeId, ShapeKind};
-use common::{start, TestServer, WIRES};
 use serde_json::{json, Map, Value};
 
 struct Examples(BTreeMap<String, (String, String)>, Map<String, Value>);
