@@ -2,5 +2,6 @@
 
 pub mod errors;
 pub mod operations;
+pub mod overlay;
 pub mod shapes;
 pub mod types;

@@ -14,7 +14,8 @@ use crate::generated::types::{
 use crate::handlers::fleet_rules::{
     check_ranges, check_type_rules, desired_instances, FleetSettings,
 };
-use crate::handlers::images::resolve_image;
+use crate::handlers::images::{lookup_by_name, resolve_image};
+use crate::handlers::instance_types;
 use crate::pagination::describe;
 use crate::state::lifecycle::FleetRecord;
 use crate::state::RegionState;
@@ -29,6 +30,21 @@ const DEFAULT_DISCONNECT_TIMEOUT: i32 = 900;
 
 pub fn fleet_not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("Fleet {name} does not exist."))
+}
+
+fn check_instance_type_listed(fleet_type: FleetType, instance_type: &str) -> Result<(), ApiError> {
+    match fleet_type {
+        FleetType::Elastic => instance_types::check_listed(
+            instance_types::ELASTIC_FLEET_INSTANCE_TYPES,
+            instance_type,
+            "Elastic fleets",
+        ),
+        _ => instance_types::check_listed(
+            instance_types::FLEET_INSTANCE_TYPES,
+            instance_type,
+            "fleets",
+        ),
+    }
 }
 
 pub fn create_fleet(
@@ -52,6 +68,7 @@ pub fn create_fleet(
     };
     check_ranges(&settings)?;
     check_type_rules(&settings)?;
+    check_instance_type_listed(fleet_type, &req.instance_type)?;
     if state.fleets.contains_key(&req.name) {
         return Err(ApiError::already_exists(format!(
             "Fleet {} already exists.",
@@ -78,6 +95,9 @@ pub fn create_fleet(
             req.image_arn.as_deref(),
         )?)
     };
+    if let Some(image) = &image {
+        instance_types::check_compatible(image, &req.instance_type)?;
+    }
     let desired = match fleet_type {
         FleetType::Elastic => req.max_concurrent_sessions.unwrap_or(0),
         _ => desired_instances(req.compute_capacity.as_ref(), req.max_sessions_per_instance),
@@ -351,7 +371,17 @@ pub fn update_fleet(
         disable_imdsv1
     );
     if let Some(v) = req.instance_type.clone() {
+        check_instance_type_listed(fleet_type, &v)?;
         fleet.instance_type = v;
+    }
+    if req.instance_type.is_some() || req.image_name.is_some() || req.image_arn.is_some() {
+        let image = fleet
+            .image_name
+            .as_deref()
+            .and_then(|name| lookup_by_name(ctx.tenant, state, name));
+        if let Some(image) = image {
+            instance_types::check_compatible(&image, &fleet.instance_type)?;
+        }
     }
     // The merged fleet must still satisfy every rule a new one would.
     let capacity = req

@@ -16,6 +16,7 @@ use crate::generated::types::{
     StopImageBuilderResult,
 };
 use crate::handlers::images::resolve_image;
+use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
 use crate::pagination::{describe, page_size};
 use crate::state::lifecycle::{ImageBuilderRecord, Transition};
@@ -54,12 +55,18 @@ pub fn create_image_builder(
             quotas::IMAGE_BUILDERS_PER_REGION
         )));
     }
+    instance_types::check_listed(
+        IMAGE_BUILDER_INSTANCE_TYPES,
+        &req.instance_type,
+        "image builders",
+    )?;
     let image = resolve_image(
         ctx,
         state,
         req.image_name.as_deref(),
         req.image_arn.as_deref(),
     )?;
+    instance_types::check_compatible(&image, &req.instance_type)?;
     if image.image_builder_supported == Some(false) {
         return Err(ApiError::modeled(
             ModeledError::IncompatibleImageException,

@@ -30,7 +30,11 @@ struct PublicImage {
     description: &'static str,
     /// Release date as epoch seconds.
     released: f64,
+    /// Graphics images carry their family's drivers and run only on it.
+    families: &'static [&'static str],
 }
+
+const GENERAL: &[&str] = &["GENERAL_PURPOSE", "COMPUTE_OPTIMIZED", "MEMORY_OPTIMIZED"];
 
 /// A handful of AWS's public base images, present in every region.
 const CATALOGUE: &[PublicImage] = &[
@@ -38,54 +42,77 @@ const CATALOGUE: &[PublicImage] = &[
         name: "AppStream-WinServer2016-10-08-2025",
         platform: PlatformType::WindowsServer2016,
         description: "Windows Server 2016 base image",
+        families: GENERAL,
         released: 1_759_881_600.0,
     },
     PublicImage {
         name: "AppStream-WinServer2019-10-08-2025",
         platform: PlatformType::WindowsServer2019,
         description: "Windows Server 2019 base image",
+        families: GENERAL,
         released: 1_759_881_600.0,
     },
     PublicImage {
         name: "AppStream-WinServer2022-10-08-2025",
         platform: PlatformType::WindowsServer2022,
         description: "Windows Server 2022 base image",
+        families: GENERAL,
         released: 1_759_881_600.0,
     },
     PublicImage {
         name: "AppStream-WinServer2025-10-08-2025",
         platform: PlatformType::WindowsServer2025,
         description: "Windows Server 2025 base image",
+        families: GENERAL,
         released: 1_759_881_600.0,
     },
     PublicImage {
         name: "AppStream-Graphics-G4dn-WinServer2022-10-08-2025",
         platform: PlatformType::WindowsServer2022,
         description: "Windows Server 2022 base image for Graphics G4dn instances",
+        families: &["GRAPHICS_G4"],
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-Graphics-G5-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image for Graphics G5 instances",
+        families: &["GRAPHICS_G5"],
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-Graphics-G6-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image for Graphics G6 instances",
+        families: &["GRAPHICS_G6"],
         released: 1_759_881_600.0,
     },
     PublicImage {
         name: "AppStream-AmazonLinux2-09-19-2025",
         platform: PlatformType::AmazonLinux2,
         description: "Amazon Linux 2 base image",
+        families: GENERAL,
         released: 1_758_240_000.0,
     },
     PublicImage {
         name: "AppStream-RockyLinux8-09-19-2025",
         platform: PlatformType::RockyLinux8,
         description: "Rocky Linux 8 base image",
+        families: GENERAL,
         released: 1_758_240_000.0,
     },
     PublicImage {
         name: "AppStream-RHEL8-09-19-2025",
         platform: PlatformType::Rhel8,
         description: "Red Hat Enterprise Linux 8 base image",
+        families: GENERAL,
         released: 1_758_240_000.0,
     },
     PublicImage {
         name: "AppStream-UbuntuPro2404-09-19-2025",
         platform: PlatformType::UbuntuPro2404,
         description: "Ubuntu Pro 24.04 LTS base image",
+        families: GENERAL,
         released: 1_758_240_000.0,
     },
 ];
@@ -108,6 +135,7 @@ fn public_image(tenant: &Tenant, entry: &PublicImage) -> Image {
         created_time: Some(entry.released),
         public_base_image_released_date: Some(entry.released),
         image_type: Some(ImageType::Native),
+        supported_instance_families: Some(entry.families.iter().map(|f| f.to_string()).collect()),
         ..Default::default()
     }
 }
@@ -155,7 +183,8 @@ pub fn resolve_image(
     Ok(image)
 }
 
-fn lookup_by_name(tenant: &Tenant, state: &RegionState, name: &str) -> Option<Image> {
+/// An image of this account or the public catalogue, by name.
+pub fn lookup_by_name(tenant: &Tenant, state: &RegionState, name: &str) -> Option<Image> {
     state
         .images
         .get(name)
@@ -298,6 +327,7 @@ pub fn create_updated_image(
         created_time: Some(ctx.now),
         public_base_image_released_date: existing.public_base_image_released_date,
         image_type: Some(ImageType::Custom),
+        supported_instance_families: existing.supported_instance_families.clone(),
         ..Default::default()
     };
     state.images.insert(

@@ -6,6 +6,7 @@ pub mod fleet_rules;
 pub mod fleets;
 pub mod image_builders;
 pub mod images;
+pub mod instance_types;
 pub mod sessions;
 pub mod stack_rules;
 pub mod stacks;

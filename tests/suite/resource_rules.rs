@@ -468,3 +468,158 @@ async fn image_builders_refuse_changes_mid_transition() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn instance_types_are_those_documented_and_images_run_on_their_families() {
+    const G4_IMAGE: &str = "AppStream-Graphics-G4dn-WinServer2022-10-08-2025";
+    for wire in WIRES {
+        let s = start_with(config(0, false)).await;
+        for bogus in ["stream.bogus.medium", "m5.large", "stream.standard.4xlarge"] {
+            let message = s
+                .fails(
+                    wire,
+                    "CreateFleet",
+                    fleet("f", json!({"InstanceType": bogus})),
+                    400,
+                    "InvalidParameterCombinationException",
+                )
+                .await;
+            assert_eq!(
+                message,
+                format!("The instance type {bogus} is not supported for fleets.")
+            );
+            s.fails(
+                wire,
+                "CreateImageBuilder",
+                json!({"Name": "b", "ImageName": IMAGE, "InstanceType": bogus}),
+                400,
+                "InvalidParameterCombinationException",
+            )
+            .await;
+        }
+        // Elastic fleets take only the general purpose types.
+        let elastic = json!({"Name": "e", "FleetType": "ELASTIC", "InstanceType": "stream.compute.large",
+            "Platform": "WINDOWS_SERVER_2019", "MaxConcurrentSessions": 2,
+            "VpcConfig": {"SubnetIds": ["subnet-1", "subnet-2"]}});
+        let message = s
+            .fails(
+                wire,
+                "CreateFleet",
+                elastic.clone(),
+                400,
+                "InvalidParameterCombinationException",
+            )
+            .await;
+        assert!(message.contains("Elastic fleets"), "{message}");
+        let mut elastic_ok = elastic;
+        elastic_ok["InstanceType"] = json!("stream.standard.large");
+        s.ok(wire, "CreateFleet", elastic_ok).await;
+        // Image builders do not offer the two largest general purpose types.
+        s.fails(
+            wire,
+            "CreateImageBuilder",
+            json!({"Name": "b", "ImageName": IMAGE, "InstanceType": "stream.standard.2xlarge"}),
+            400,
+            "InvalidParameterCombinationException",
+        )
+        .await;
+
+        // A graphics image runs only on its family, and a general image on none of them.
+        let message = s
+            .fails(
+                wire,
+                "CreateImageBuilder",
+                json!({"Name": "b", "ImageName": G4_IMAGE, "InstanceType": "stream.standard.medium"}),
+                400,
+                "IncompatibleImageException",
+            )
+            .await;
+        assert!(message.contains("GRAPHICS_G4"), "{message}");
+        s.fails(
+            wire,
+            "CreateFleet",
+            fleet("g", json!({"InstanceType": "stream.graphics.g4dn.xlarge"})),
+            400,
+            "IncompatibleImageException",
+        )
+        .await;
+        s.ok(
+            wire,
+            "CreateImageBuilder",
+            json!({"Name": "b", "ImageName": G4_IMAGE, "InstanceType": "stream.graphics.g4dn.xlarge"}),
+        )
+        .await;
+        s.ok(
+            wire,
+            "CreateFleet",
+            fleet(
+                "g",
+                json!({"ImageName": G4_IMAGE, "InstanceType": "stream.graphics.g4dn.2xlarge"}),
+            ),
+        )
+        .await;
+        let images = s
+            .ok(wire, "DescribeImages", json!({"Names": [G4_IMAGE, IMAGE]}))
+            .await;
+        let families: Vec<Value> = images["Images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["SupportedInstanceFamilies"].clone())
+            .collect();
+        assert_eq!(
+            families,
+            [
+                json!(["GRAPHICS_G4"]),
+                json!(["GENERAL_PURPOSE", "COMPUTE_OPTIMIZED", "MEMORY_OPTIMIZED"])
+            ]
+        );
+
+        // UpdateFleet checks the merged fleet: a new type against the image, a new image
+        // against the type, and nothing is changed by a refusal.
+        s.fails(
+            wire,
+            "UpdateFleet",
+            json!({"Name": "g", "InstanceType": "stream.standard.large"}),
+            400,
+            "IncompatibleImageException",
+        )
+        .await;
+        s.fails(
+            wire,
+            "UpdateFleet",
+            json!({"Name": "g", "ImageName": IMAGE}),
+            400,
+            "IncompatibleImageException",
+        )
+        .await;
+        s.fails(
+            wire,
+            "UpdateFleet",
+            json!({"Name": "g", "InstanceType": "stream.graphics.g9.xlarge"}),
+            400,
+            "InvalidParameterCombinationException",
+        )
+        .await;
+        let updated = s
+            .ok(
+                wire,
+                "UpdateFleet",
+                json!({"Name": "g", "ImageName": IMAGE, "InstanceType": "stream.memory.z1d.large"}),
+            )
+            .await;
+        assert_eq!(updated["Fleet"]["InstanceType"], "stream.memory.z1d.large");
+        // A private image keeps the families of the image it was made from.
+        let made = s
+            .ok(
+                wire,
+                "CreateUpdatedImage",
+                json!({"existingImageName": G4_IMAGE, "newImageName": "mine"}),
+            )
+            .await;
+        assert_eq!(
+            made["image"]["SupportedInstanceFamilies"],
+            json!(["GRAPHICS_G4"])
+        );
+    }
+}
