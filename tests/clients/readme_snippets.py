@@ -1,0 +1,86 @@
+"""Runs the README's marked snippets exactly as printed, against a server on localhost:4599.
+
+A snippet is the fenced block after a `<!-- ci: KIND -->` line:
+  env          shell lines every other snippet runs after (the exported variables)
+  sh           run with bash, after the env snippet
+  python       run with this script's Python interpreter, after the env snippet
+  node FILE    written to FILE and run with node, after the env snippet
+
+Shell and node snippets run in the directory given as the first argument (where
+`@aws-sdk/client-appstream` is installed). The state is reset before each snippet, so
+each one starts from a fresh server as a reader would.
+
+Usage: python3 readme_snippets.py NODE_DIR [README]
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+
+SERVER = "http://localhost:4599"
+MARKER = re.compile(r"^<!-- ci: (env|sh|python|node [\w.-]+) -->$")
+
+
+def snippets(readme):
+    lines = open(readme, encoding="utf-8").read().splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        marker = MARKER.match(line)
+        if not marker:
+            continue
+        fence = lines[i + 1]
+        assert fence.startswith("```"), f"README line {i + 2}: a marker must precede a fence"
+        end = lines.index("```", i + 2)
+        found.append((marker.group(1), i + 2, "\n".join(lines[i + 2 : end]) + "\n"))
+    return found
+
+
+def reset():
+    request = urllib.request.Request(SERVER + "/_reset", data=b"", method="POST")
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200, answer.status
+
+
+def main():
+    node_dir = os.path.abspath(sys.argv[1])
+    readme = sys.argv[2] if len(sys.argv) > 2 else "README.md"
+    found = snippets(readme)
+    env_lines = "".join(code for kind, _, code in found if kind == "env")
+    assert env_lines, "the README has no env snippet"
+    env = dict(os.environ)
+    # The snippets' own variables are the only AWS configuration they get.
+    env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    exports = subprocess.run(
+        ["bash", "-c", env_lines + "env -0"], env=env, capture_output=True, check=True
+    ).stdout
+    env = dict(item.split("=", 1) for item in exports.decode().split("\0") if "=" in item)
+
+    ran = 0
+    for kind, line, code in found:
+        if kind == "env":
+            continue
+        reset()
+        if kind == "sh":
+            command = ["bash", "-euo", "pipefail", "-c", code]
+        elif kind == "python":
+            command = [sys.executable, "-c", code]
+        else:
+            name = kind.split(" ", 1)[1]
+            with open(os.path.join(node_dir, name), "w", encoding="utf-8") as f:
+                f.write(code)
+            command = ["node", name]
+        result = subprocess.run(command, cwd=node_dir, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"README line {line} ({kind}) failed with {result.returncode}:")
+            print(code)
+            print(result.stdout, result.stderr, sep="\n")
+            sys.exit(1)
+        print(f"README line {line} ({kind}): ok", file=sys.stderr)
+        ran += 1
+    print(json.dumps({"snippets run": ran}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
