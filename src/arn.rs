@@ -1,6 +1,6 @@
 //! AppStream ARNs: `arn:aws:appstream:<region>:<account>:<type>/<name>`.
 
-use crate::auth::Tenant;
+use crate::tenant::Tenant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn {

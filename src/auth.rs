@@ -5,26 +5,7 @@
 use axum::http::HeaderMap;
 
 use crate::error::ApiError;
-
-pub const DEFAULT_ACCOUNT: &str = "000000000000";
-pub const DEFAULT_REGION: &str = "us-east-1";
-
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub struct Tenant {
-    pub account: String,
-    pub region: String,
-}
-
-impl Default for Tenant {
-    fn default() -> Self {
-        Tenant {
-            account: DEFAULT_ACCOUNT.into(),
-            region: DEFAULT_REGION.into(),
-        }
-    }
-}
+use crate::tenant::{Tenant, DEFAULT_ACCOUNT};
 
 const SIGV4: &str = "AWS4-HMAC-SHA256";
 const SIGV4A: &str = "AWS4-ECDSA-P256-SHA256";

@@ -3,8 +3,8 @@
 //! handlers and state only through here, so that replaying a journaled request
 //! reproduces it. It sits below dispatch and the handlers, which both use it.
 
-use crate::auth::Tenant;
 use crate::config::{Config, Rules};
+use crate::tenant::Tenant;
 
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,

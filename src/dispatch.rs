@@ -13,10 +13,20 @@ use crate::generated::operations::Operation;
 use crate::handlers::{
     associations, fleets, image_builders, images, sessions, stacks, tagging, users,
 };
-use crate::persistence::Journal;
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
 use crate::validation::validate_input;
+
+/// Where writes are recorded before they are acknowledged. The durability layer above
+/// implements it; dispatch calls it under the region's lock, so the log's order is the
+/// order in which writes took effect.
+pub trait WriteLog: Sync {
+    /// Refuses every write once the log can no longer promise durability.
+    fn check_writable(&self) -> Result<(), ApiError>;
+    /// Records one validated write as it runs; the number is what the caller waits on
+    /// before acknowledging it.
+    fn append(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<u64, ApiError>;
+}
 
 /// A handler that changes state: it runs with the region locked exclusively.
 type WriteHandler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, ApiError>;
@@ -33,11 +43,11 @@ macro_rules! handlers {
             ctx: &RequestContext,
             store: &Store,
             input: Value,
-            protocol: Protocol,
-            journal: Option<&Journal>,
+            protocol: Option<Protocol>,
+            log: Option<&dyn WriteLog>,
         ) -> Result<Dispatched, ApiError> {
             match op {
-                $(Operation::$op => $access(op, ctx, store, input, protocol, journal, $handler),)*
+                $(Operation::$op => $access(op, ctx, store, input, protocol, log, $handler),)*
                 _ => Err(ApiError::not_implemented(op.name())),
             }
         }
@@ -95,32 +105,35 @@ pub fn is_implemented(op: Operation) -> bool {
 /// any state is touched; a write holds the region's lock for the whole operation,
 /// including the journal append when state is durable. The protocol only writes the
 /// output; handlers never see it.
-/// An operation's encoded output and, for a journaled write, the record that must be on
-/// disk before the write is acknowledged (`Journal::wait_durable`).
+/// An operation's encoded output and, for a logged write, the log's number for it, which
+/// must be durable before the write is acknowledged.
 #[derive(Debug)]
 pub struct Dispatched {
     pub body: Vec<u8>,
-    pub journal_seq: Option<u64>,
+    pub log_seq: Option<u64>,
 }
 
+/// Runs one request; a write is recorded in `log` when there is one.
 pub fn dispatch(
     op: Operation,
     ctx: &RequestContext,
     store: &Store,
     input: Value,
     protocol: Protocol,
+    log: Option<&dyn WriteLog>,
 ) -> Result<Dispatched, ApiError> {
-    run(op, ctx, store, input, protocol, true)
+    run(op, ctx, store, input, Some(protocol), log)
 }
 
-/// Re-runs a journaled write while loading durable state (nothing is journaled again).
+/// Re-runs a recorded write while loading durable state: nothing is recorded again and no
+/// output is encoded.
 pub fn dispatch_replay(
     op: Operation,
     ctx: &RequestContext,
     store: &Store,
     input: Value,
 ) -> Result<(), ApiError> {
-    run(op, ctx, store, input, Protocol::AwsJson11, false).map(|_| ())
+    run(op, ctx, store, input, None, None).map(|_| ())
 }
 
 fn run(
@@ -128,18 +141,17 @@ fn run(
     ctx: &RequestContext,
     store: &Store,
     input: Value,
-    protocol: Protocol,
-    journal: bool,
+    protocol: Option<Protocol>,
+    log: Option<&dyn WriteLog>,
 ) -> Result<Dispatched, ApiError> {
     if !is_implemented(op) {
         return Err(ApiError::not_implemented(op.name()));
     }
     validate_input(op.input(), &input)?;
-    let journal = store.journal.get().filter(|_| journal);
     let _operation = store.enter();
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {
-        call(op, ctx, store, input, protocol, journal)
+        call(op, ctx, store, input, protocol, log)
     }))
     .unwrap_or_else(|_| {
         Err(ApiError::internal(format!(
@@ -154,6 +166,11 @@ fn typed_input<I: DeserializeOwned>(input: Value) -> Result<I, ApiError> {
         .map_err(|e| ApiError::serialization(format!("The request could not be read: {e}")))
 }
 
+/// The output on the wire, or nothing for a replay, which only rebuilds state.
+fn encoded<O: Serialize>(protocol: Option<Protocol>, output: &O) -> Result<Vec<u8>, ApiError> {
+    protocol.map_or(Ok(Vec::new()), |p| p.encode_output(output))
+}
+
 /// Runs a read under a shared lock; the input is read and the output written outside it.
 /// A read of an account and Region that has no state sees an empty one and creates none.
 fn reading<I: DeserializeOwned, O: Serialize>(
@@ -161,8 +178,8 @@ fn reading<I: DeserializeOwned, O: Serialize>(
     ctx: &RequestContext,
     store: &Store,
     input: Value,
-    protocol: Protocol,
-    _journal: Option<&Journal>,
+    protocol: Option<Protocol>,
+    _log: Option<&dyn WriteLog>,
     handler: ReadHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
     let input = typed_input(input)?;
@@ -179,50 +196,41 @@ fn reading<I: DeserializeOwned, O: Serialize>(
         None => handler(ctx, &RegionState::default(), input)?,
     };
     Ok(Dispatched {
-        body: protocol.encode_output(&output)?,
-        journal_seq: None,
+        body: encoded(protocol, &output)?,
+        log_seq: None,
     })
 }
 
-/// Runs a write under the exclusive lock, journal append included when state is
-/// durable, so the journal's order is the order in which writes took effect.
+/// Runs a write under the exclusive lock, the log's record included, so the log's order
+/// is the order in which writes took effect.
 fn writing<I: DeserializeOwned, O: Serialize>(
     op: Operation,
     ctx: &RequestContext,
     store: &Store,
     input: Value,
-    protocol: Protocol,
-    journal: Option<&Journal>,
+    protocol: Option<Protocol>,
+    log: Option<&dyn WriteLog>,
     handler: WriteHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
-    if let Some(journal) = journal {
-        journal.check_writable().map_err(|e| not_durable(&e))?;
+    if let Some(log) = log {
+        log.check_writable()?;
     }
-    let record = journal.map(|_| input.clone());
+    let record = log.map(|_| input.clone());
     let input = typed_input(input)?;
-    let (output, journal_seq) = store.write_region(ctx.tenant, |state| {
+    let (output, log_seq) = store.write_region(ctx.tenant, |state| {
         let ctx = &ctx.under_lock(state.settled_through());
         state.settle(ctx.now);
         let output = handler(ctx, state, input)?;
         // Every transition a handler begins is due at this time (`Transition::after_delay`).
         state.expect_transition_by(ctx.transition_due());
-        let seq = match (journal, record) {
-            (Some(journal), Some(record)) => Some(
-                journal
-                    .append(ctx.tenant, op.name(), ctx, record)
-                    .map_err(|e| not_durable(&e))?,
-            ),
+        let seq = match (log, record) {
+            (Some(log), Some(record)) => Some(log.append(ctx, op.name(), record)?),
             _ => None,
         };
         Ok::<_, ApiError>((output, seq))
     })?;
     Ok(Dispatched {
-        body: protocol.encode_output(&output)?,
-        journal_seq,
+        body: encoded(protocol, &output)?,
+        log_seq,
     })
-}
-
-pub fn not_durable(e: &dyn std::fmt::Display) -> ApiError {
-    tracing::error!("journal write failed: {e}");
-    ApiError::internal(format!("The write could not be made durable: {e}"))
 }

@@ -2,7 +2,6 @@
 //! handler, encode) against one store: the entry point of the fuzz targets and of the
 //! corpus replay in the test suite.
 
-use crate::auth::Tenant;
 use crate::config::Config;
 use crate::context::RequestContext;
 use crate::dispatch::dispatch;
@@ -10,6 +9,7 @@ use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::protocol::Protocol;
 use crate::state::Store;
+use crate::tenant::Tenant;
 
 /// The first byte picks the operation; the rest is the body. Returns the error a server
 /// fault would have become (status 500), which must never happen.
@@ -26,7 +26,7 @@ pub fn exercise(store: &Store, protocol: Protocol, data: &[u8]) -> Result<(), Ap
     let ctx = RequestContext::arriving(&tenant, &config);
     let outcome = protocol
         .decode(body, op.input())
-        .and_then(|input| dispatch(op, &ctx, store, input, protocol).map(|d| d.body));
+        .and_then(|input| dispatch(op, &ctx, store, input, protocol, None).map(|d| d.body));
     match outcome {
         Err(error) if error.status >= 500 && error.status != 501 => Err(error),
         Err(error) => {

@@ -21,6 +21,7 @@ pub mod schema;
 pub mod server;
 pub mod state;
 pub mod state_stream;
+pub mod tenant;
 pub mod validation;
 
 pub use config::Config;
@@ -29,16 +30,13 @@ pub use listener::{serve, ConnectionLimits};
 /// The whole service as an axum router with in-memory state; tests serve it in-process
 /// on port 0.
 pub fn app(config: Config) -> axum::Router {
-    server::router(std::sync::Arc::new(state::Store::default()), config)
+    server::router(std::sync::Arc::new(state::Store::default()), None, config)
 }
 
 /// A store loaded from `dir` that journals every acknowledged write there.
 pub fn durable_store(
     dir: &std::path::Path,
     config: &Config,
-) -> Result<std::sync::Arc<state::Store>, persistence::PersistenceError> {
-    let store = std::sync::Arc::new(state::Store::default());
-    let journal = persistence::Journal::open(dir, &store, config)?;
-    let _ = store.journal.set(journal);
-    Ok(store)
+) -> Result<persistence::Durable, persistence::PersistenceError> {
+    persistence::Durable::open(dir, config)
 }

@@ -155,25 +155,29 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let bound: SocketAddr = listener.local_addr().expect("bound address");
-    let store = match &cli.state_dir {
+    let durable = match &cli.state_dir {
         Some(dir) => match appstream_local::durable_store(dir, &config) {
-            Ok(store) => store,
+            Ok(durable) => Some(durable),
             Err(e) => {
                 tracing::error!("cannot load state: {e}");
                 return std::process::ExitCode::FAILURE;
             }
         },
-        None => std::sync::Arc::new(appstream_local::state::Store::default()),
+        None => None,
     };
-    if store.journal.get().is_some() {
+    if let Some(durable) = &durable {
         appstream_local::persistence::spawn_compactor(
-            store.clone(),
+            durable.clone(),
             config.compact_after_records,
             config.compact_after_bytes,
         );
     }
+    let (store, journal) = match &durable {
+        Some(d) => (d.store.clone(), Some(d.journal.clone())),
+        None => (Default::default(), None),
+    };
     let limits = appstream_local::ConnectionLimits::from_config(&config);
-    let app = appstream_local::server::router(store.clone(), config);
+    let app = appstream_local::server::router(store, journal, config);
     // Handlers go in before the address is announced: a supervisor that signals as soon as
     // it sees the address must get a clean stop, not the default action of SIGTERM.
     let shutdown = shutdown_signal();
@@ -182,8 +186,8 @@ async fn main() -> std::process::ExitCode {
         env!("CARGO_PKG_VERSION")
     );
     appstream_local::serve(listener, app, limits, shutdown).await;
-    if let Some(journal) = store.journal.get() {
-        if let Err(e) = journal.compact(&store) {
+    if let Some(durable) = &durable {
+        if let Err(e) = durable.journal.compact(&durable.store) {
             tracing::error!(
                 "could not compact state at shutdown (the journal still holds it): {e}"
             );

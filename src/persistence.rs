@@ -20,12 +20,13 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::auth::Tenant;
 use crate::config::{Config, Rules};
 use crate::context::RequestContext;
-use crate::dispatch::dispatch_replay;
+use crate::dispatch::{dispatch_replay, WriteLog};
+use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::state::{Store, TenantState};
+use crate::tenant::Tenant;
 
 const JOURNAL: &str = "journal.log";
 const SNAPSHOT: &str = "snapshot.json";
@@ -149,6 +150,39 @@ fn decode_line(line: &[u8]) -> Result<Record, String> {
         return Err("checksum mismatch".into());
     }
     serde_json::from_slice(json).map_err(|e| e.to_string())
+}
+
+/// A store and the journal that makes its writes durable: the journal wraps the store
+/// from above, and the store knows nothing of it.
+#[derive(Clone)]
+pub struct Durable {
+    pub store: Arc<Store>,
+    pub journal: Arc<Journal>,
+}
+
+impl Durable {
+    /// A store loaded from `dir` whose every acknowledged write is journaled there.
+    pub fn open(dir: &Path, config: &Config) -> Result<Durable, PersistenceError> {
+        let store = Arc::new(Store::default());
+        let journal = Arc::new(Journal::open(dir, &store, config)?);
+        Ok(Durable { store, journal })
+    }
+}
+
+/// A write the journal could not take, as the API answers it.
+pub fn not_durable(e: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!("journal write failed: {e}");
+    ApiError::internal(format!("The write could not be made durable: {e}"))
+}
+
+impl WriteLog for Journal {
+    fn check_writable(&self) -> Result<(), ApiError> {
+        Journal::check_writable(self).map_err(|e| not_durable(&e))
+    }
+
+    fn append(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<u64, ApiError> {
+        Journal::append(self, ctx.tenant, operation, ctx, input).map_err(|e| not_durable(&e))
+    }
 }
 
 impl Journal {
@@ -442,24 +476,17 @@ fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Persistenc
 /// Compacts the journal into a snapshot in the background whenever `records` writes
 /// have piled up, so that a long-running server's journal, and its next start-up, stay
 /// short. Requests pause only while the state is copied in memory.
-pub fn spawn_compactor(store: std::sync::Arc<Store>, records: usize, bytes: u64) {
+pub fn spawn_compactor(durable: Durable, records: usize, bytes: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         loop {
             tick.tick().await;
-            let due = store
-                .journal
-                .get()
-                .is_some_and(|j| j.due_for_compaction(records, bytes));
-            if !due {
+            if !durable.journal.due_for_compaction(records, bytes) {
                 continue;
             }
-            let store = store.clone();
-            let result = tokio::task::spawn_blocking(move || match store.journal.get() {
-                Some(journal) => journal.compact(&store),
-                None => Ok(()),
-            })
-            .await;
+            let durable = durable.clone();
+            let result =
+                tokio::task::spawn_blocking(move || durable.journal.compact(&durable.store)).await;
             match result {
                 Ok(Ok(())) => tracing::info!("journal compacted into a snapshot"),
                 Ok(Err(e)) => {
@@ -609,10 +636,7 @@ mod tests {
         let dir = temp_dir("stop");
         let store = Store::default();
         let config = Config::default();
-        let _ = store
-            .journal
-            .set(Journal::open(&dir, &store, &config).unwrap());
-        let journal = store.journal.get().unwrap();
+        let journal = Journal::open(&dir, &store, &config).unwrap();
         // A handle that cannot be written stands in for a failing disk.
         crate::state::lock(&journal.file).file =
             Some(Arc::new(File::open(dir.join(JOURNAL)).unwrap()));
@@ -625,6 +649,7 @@ mod tests {
                 &store,
                 serde_json::json!({"Name": name}),
                 crate::protocol::Protocol::AwsJson11,
+                Some(&journal),
             )
         };
         let first = create("first").unwrap_err();

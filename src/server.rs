@@ -13,25 +13,30 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::auth::{is_account, is_region, tenant, Tenant};
+use crate::auth::{is_account, is_region, tenant};
 use crate::config::Config;
 use crate::context::RequestContext;
-use crate::dispatch::{dispatch, not_durable, IMPLEMENTED};
+use crate::dispatch::{dispatch, WriteLog, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
+use crate::persistence::{not_durable, Journal};
 use crate::protocol::{Protocol, SERVICE};
 use crate::state::Store;
+use crate::tenant::Tenant;
 use crate::validation::shorten;
 
 #[derive(Clone)]
 struct AppState {
     store: Arc<Store>,
+    /// With `--state-dir`, where every acknowledged write goes before it is answered.
+    journal: Option<Arc<Journal>>,
     config: Arc<Config>,
 }
 
-pub fn router(store: Arc<Store>, config: Config) -> Router {
+pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
     let state = AppState {
         store,
+        journal,
         config: Arc::new(config),
     };
     Router::new()
@@ -191,9 +196,9 @@ async fn reset(State(app): State<AppState>, body: Body) -> Response {
         Err(e) => return control_error(&e),
     };
     let record_tenant = tenant.clone().unwrap_or_default();
-    let journal = app.store.journal.get();
+    let journal = app.journal.as_deref();
     if let Some(Err(e)) = journal.map(|j| j.check_writable()) {
-        return control_error(&crate::dispatch::not_durable(&e));
+        return control_error(&not_durable(&e));
     }
     let recorded = app.store.reset(tenant.as_ref(), || match journal {
         Some(journal) => {
@@ -324,8 +329,9 @@ async fn api(
             tracing::debug!(request_id = %request_id, operation = %name, input = %shown, "decoded input");
         }
         let ctx = RequestContext::arriving(tenant, &app.config);
-        let dispatched = dispatch(op, &ctx, &app.store, input, protocol)?;
-        if let (Some(seq), Some(journal)) = (dispatched.journal_seq, app.store.journal.get()) {
+        let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
+        let dispatched = dispatch(op, &ctx, &app.store, input, protocol, log)?;
+        if let (Some(seq), Some(journal)) = (dispatched.log_seq, &app.journal) {
             journal
                 .wait_durable(seq)
                 .await

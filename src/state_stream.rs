@@ -11,8 +11,8 @@ use std::task::{Context, Poll};
 use axum::body::Bytes;
 use http_body::{Body, Frame};
 
-use crate::auth::Tenant;
 use crate::state::{read, RegionState, Store, TenantStateRef};
+use crate::tenant::Tenant;
 
 pub struct StateStream {
     pending: VecDeque<(Tenant, Arc<RwLock<RegionState>>)>,

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use crate::arn::{resource_arn, Arn};
-use crate::auth::Tenant;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
@@ -18,6 +17,7 @@ use crate::generated::types::{
 use crate::pagination::{page_from_token, page_size};
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
+use crate::tenant::Tenant;
 
 /// DescribeImages pages at most 25 images (the model's MaxResults bound).
 const IMAGES_PAGE_SIZE: usize = 25;

@@ -9,15 +9,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::arn::Arn;
-use crate::auth::Tenant;
 use crate::generated::types::{ImagePermissions, Session, Stack, User};
+use crate::tenant::Tenant;
 use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord, Transition};
 
 #[derive(Default)]
 pub struct Store {
     regions: RwLock<HashMap<Tenant, Arc<RwLock<RegionState>>>>,
-    /// With `--state-dir`, where every acknowledged write goes before it is answered.
-    pub journal: std::sync::OnceLock<crate::persistence::Journal>,
     /// Held shared by every operation and exclusively by compaction, which must see no
     /// operation half done.
     gate: RwLock<()>,

@@ -369,13 +369,13 @@ async fn members_the_model_does_not_know_are_not_kept() {
     let dir =
         std::env::temp_dir().join(format!("appstream-local-unknown-{}", uuid::Uuid::new_v4()));
     let config = appstream_local::Config::default();
-    let store = appstream_local::durable_store(&dir, &config).unwrap();
+    let durable = appstream_local::durable_store(&dir, &config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let limits = appstream_local::ConnectionLimits::from_config(&config);
     tokio::spawn(appstream_local::serve(
         listener,
-        appstream_local::server::router(store, config),
+        appstream_local::server::router(durable.store, Some(durable.journal), config),
         limits,
         std::future::pending(),
     ));

@@ -2,15 +2,14 @@
 //! interleave with transitions coming due.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use appstream_local::auth::Tenant;
 use appstream_local::context::RequestContext;
 use appstream_local::dispatch::dispatch;
 use appstream_local::generated::operations::Operation;
+use appstream_local::persistence::Durable;
 use appstream_local::protocol::Protocol;
-use appstream_local::state::Store;
+use appstream_local::tenant::Tenant;
 use appstream_local::{durable_store, Config};
 use serde_json::{json, Value};
 
@@ -18,15 +17,16 @@ fn temp_dir(label: &str) -> PathBuf {
     std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()))
 }
 
-fn run(store: &Store, ctx: &RequestContext, op: &str, input: Value) -> u16 {
+fn run(durable: &Durable, ctx: &RequestContext, op: &str, input: Value) -> u16 {
     let op = Operation::from_name(op).unwrap();
-    match dispatch(op, ctx, store, input, Protocol::AwsJson11) {
+    let journal = Some(&*durable.journal as _);
+    match dispatch(op, ctx, &durable.store, input, Protocol::AwsJson11, journal) {
         Ok(_) => 200,
         Err(e) => e.status,
     }
 }
 
-fn call(store: &Store, config: &Config, op: &str, input: Value) -> u16 {
+fn call(store: &Durable, config: &Config, op: &str, input: Value) -> u16 {
     let tenant = Tenant::default();
     let ctx = RequestContext::arriving(&tenant, config);
     run(store, &ctx, op, input)
@@ -34,8 +34,8 @@ fn call(store: &Store, config: &Config, op: &str, input: Value) -> u16 {
 
 /// Every region's state once every pending transition has come due, so that states a
 /// read settled live and states a replay leaves pending compare equal.
-fn settled(store: &Store) -> Value {
-    let mut tenants = store.export();
+fn settled(durable: &Durable) -> Value {
+    let mut tenants = durable.store.export();
     for tenant in tenants.iter_mut() {
         tenant.state.settle(f64::MAX);
     }
@@ -48,7 +48,7 @@ fn fleet(name: &str) -> Value {
 
 /// A durable store in `dir` with fleet `f` started, run, and just asked to stop: STOPPING
 /// until one more transition delay has passed.
-fn stopping_fleet(dir: &std::path::Path, config: &Config) -> Arc<Store> {
+fn stopping_fleet(dir: &std::path::Path, config: &Config) -> Durable {
     let store = durable_store(dir, config).unwrap();
     assert_eq!(call(&store, config, "CreateFleet", fleet("f")), 200);
     assert_eq!(
@@ -126,7 +126,7 @@ fn concurrent_reads_and_writes_with_tiny_transitions_replay_exactly() {
         let store = durable_store(&dir, &config).unwrap();
         std::thread::scope(|scope| {
             for worker in 0..4u64 {
-                let store: &Arc<Store> = &store;
+                let store: &Durable = &store;
                 let config = &config;
                 scope.spawn(move || {
                     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (round * 31 + worker + 1));
