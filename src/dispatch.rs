@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::generated::operations::Operation;
+use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
     associations, fleets, image_builders, images, sessions, stacks, tagging, users,
 };
@@ -33,8 +33,89 @@ type WriteHandler<I, O> = fn(&RequestContext, &mut RegionState, I) -> Result<O, 
 /// A handler that only reads: concurrent reads of a region run side by side.
 type ReadHandler<I, O> = fn(&RequestContext, &RegionState, I) -> Result<O, ApiError>;
 
+/// How an operation of a mode is served: `Reads` under a shared lock, `Writes` under an
+/// exclusive one and recorded. The handler's type follows from the operation's type, so
+/// a handler bound to the wrong operation, or a reader bound to a write, does not compile.
+trait Serve<Op: OperationShape> {
+    type Handler;
+    fn serve(
+        ctx: &RequestContext,
+        store: &Store,
+        input: Value,
+        protocol: Option<Protocol>,
+        log: Option<&dyn WriteLog>,
+        handler: Self::Handler,
+    ) -> Result<Dispatched, ApiError>;
+}
+
+impl<Op: OperationShape> Serve<Op> for Reads {
+    type Handler = ReadHandler<Op::Input, Op::Output>;
+    fn serve(
+        ctx: &RequestContext,
+        store: &Store,
+        input: Value,
+        protocol: Option<Protocol>,
+        _log: Option<&dyn WriteLog>,
+        handler: Self::Handler,
+    ) -> Result<Dispatched, ApiError> {
+        reading(ctx, store, input, protocol, handler)
+    }
+}
+
+impl<Op: OperationShape> Serve<Op> for Writes {
+    type Handler = WriteHandler<Op::Input, Op::Output>;
+    fn serve(
+        ctx: &RequestContext,
+        store: &Store,
+        input: Value,
+        protocol: Option<Protocol>,
+        log: Option<&dyn WriteLog>,
+        handler: Self::Handler,
+    ) -> Result<Dispatched, ApiError> {
+        writing(Op::OPERATION, ctx, store, input, protocol, log, handler)
+    }
+}
+
+/// Serves operation `Op` with `handler`, whose type the operation decides.
+fn serve<Op>(
+    ctx: &RequestContext,
+    store: &Store,
+    input: Value,
+    protocol: Option<Protocol>,
+    log: Option<&dyn WriteLog>,
+    handler: <Op::Mode as Serve<Op>>::Handler,
+) -> Result<Dispatched, ApiError>
+where
+    Op: OperationShape,
+    Op::Mode: Serve<Op>,
+{
+    let served = Op::Mode::serve(ctx, store, input, protocol, log, handler);
+    if let Err(error) = &served {
+        debug_assert!(
+            answerable(Op::OPERATION, error.code),
+            "{} answered {}, which the model does not list for it",
+            Op::OPERATION.name(),
+            error.code
+        );
+    }
+    served
+}
+
+/// Errors any operation may answer besides the ones the model lists for it.
+pub const COMMON_ERRORS: &[&str] = &[
+    "ValidationException",
+    "SerializationException",
+    "InternalFailure",
+];
+
+/// Whether `op` may answer the error `code`: one the model (with its overlay) lists for
+/// it, or a common one.
+pub fn answerable(op: Operation, code: &str) -> bool {
+    COMMON_ERRORS.contains(&code) || op.errors().iter().any(|e| e.code() == code)
+}
+
 macro_rules! handlers {
-    ($($op:ident => $access:ident $handler:path,)*) => {
+    ($($op:ident => $handler:path,)*) => {
         /// The operations this server implements, in the model's naming.
         pub const IMPLEMENTED: &[Operation] = &[$(Operation::$op),*];
 
@@ -47,7 +128,9 @@ macro_rules! handlers {
             log: Option<&dyn WriteLog>,
         ) -> Result<Dispatched, ApiError> {
             match op {
-                $(Operation::$op => $access(op, ctx, store, input, protocol, log, $handler),)*
+                $(Operation::$op => serve::<op::$op>(ctx, store, input, protocol, log, $handler),)*
+                // Unreachable once every operation of the model has a handler.
+                #[allow(unreachable_patterns)]
                 _ => Err(ApiError::not_implemented(op.name())),
             }
         }
@@ -55,46 +138,46 @@ macro_rules! handlers {
 }
 
 handlers! {
-    CreateStack => writing stacks::create_stack,
-    DescribeStacks => reading stacks::describe_stacks,
-    UpdateStack => writing stacks::update_stack,
-    DeleteStack => writing stacks::delete_stack,
-    ListTagsForResource => reading tagging::list_tags_for_resource,
-    TagResource => writing tagging::tag_resource,
-    UntagResource => writing tagging::untag_resource,
-    CreateFleet => writing fleets::create_fleet,
-    DescribeFleets => reading fleets::describe_fleets,
-    UpdateFleet => writing fleets::update_fleet,
-    DeleteFleet => writing fleets::delete_fleet,
-    StartFleet => writing fleets::start_fleet,
-    StopFleet => writing fleets::stop_fleet,
-    AssociateFleet => writing associations::associate_fleet,
-    DisassociateFleet => writing associations::disassociate_fleet,
-    ListAssociatedFleets => reading associations::list_associated_fleets,
-    ListAssociatedStacks => reading associations::list_associated_stacks,
-    DescribeImages => reading images::describe_images,
-    DeleteImage => writing images::delete_image,
-    CreateUpdatedImage => writing images::create_updated_image,
-    DescribeImagePermissions => reading images::describe_image_permissions,
-    UpdateImagePermissions => writing images::update_image_permissions,
-    DeleteImagePermissions => writing images::delete_image_permissions,
-    CreateImageBuilder => writing image_builders::create_image_builder,
-    DescribeImageBuilders => reading image_builders::describe_image_builders,
-    StartImageBuilder => writing image_builders::start_image_builder,
-    StopImageBuilder => writing image_builders::stop_image_builder,
-    DeleteImageBuilder => writing image_builders::delete_image_builder,
-    CreateImageBuilderStreamingURL => writing image_builders::create_image_builder_streaming_url,
-    CreateUser => writing users::create_user,
-    DescribeUsers => reading users::describe_users,
-    DeleteUser => writing users::delete_user,
-    EnableUser => writing users::enable_user,
-    DisableUser => writing users::disable_user,
-    BatchAssociateUserStack => writing users::batch_associate_user_stack,
-    BatchDisassociateUserStack => writing users::batch_disassociate_user_stack,
-    DescribeUserStackAssociations => reading users::describe_user_stack_associations,
-    CreateStreamingURL => writing sessions::create_streaming_url,
-    DescribeSessions => reading sessions::describe_sessions,
-    ExpireSession => writing sessions::expire_session,
+    CreateStack => stacks::create_stack,
+    DescribeStacks => stacks::describe_stacks,
+    UpdateStack => stacks::update_stack,
+    DeleteStack => stacks::delete_stack,
+    ListTagsForResource => tagging::list_tags_for_resource,
+    TagResource => tagging::tag_resource,
+    UntagResource => tagging::untag_resource,
+    CreateFleet => fleets::create_fleet,
+    DescribeFleets => fleets::describe_fleets,
+    UpdateFleet => fleets::update_fleet,
+    DeleteFleet => fleets::delete_fleet,
+    StartFleet => fleets::start_fleet,
+    StopFleet => fleets::stop_fleet,
+    AssociateFleet => associations::associate_fleet,
+    DisassociateFleet => associations::disassociate_fleet,
+    ListAssociatedFleets => associations::list_associated_fleets,
+    ListAssociatedStacks => associations::list_associated_stacks,
+    DescribeImages => images::describe_images,
+    DeleteImage => images::delete_image,
+    CreateUpdatedImage => images::create_updated_image,
+    DescribeImagePermissions => images::describe_image_permissions,
+    UpdateImagePermissions => images::update_image_permissions,
+    DeleteImagePermissions => images::delete_image_permissions,
+    CreateImageBuilder => image_builders::create_image_builder,
+    DescribeImageBuilders => image_builders::describe_image_builders,
+    StartImageBuilder => image_builders::start_image_builder,
+    StopImageBuilder => image_builders::stop_image_builder,
+    DeleteImageBuilder => image_builders::delete_image_builder,
+    CreateImageBuilderStreamingURL => image_builders::create_image_builder_streaming_url,
+    CreateUser => users::create_user,
+    DescribeUsers => users::describe_users,
+    DeleteUser => users::delete_user,
+    EnableUser => users::enable_user,
+    DisableUser => users::disable_user,
+    BatchAssociateUserStack => users::batch_associate_user_stack,
+    BatchDisassociateUserStack => users::batch_disassociate_user_stack,
+    DescribeUserStackAssociations => users::describe_user_stack_associations,
+    CreateStreamingURL => sessions::create_streaming_url,
+    DescribeSessions => sessions::describe_sessions,
+    ExpireSession => sessions::expire_session,
 }
 
 pub fn is_implemented(op: Operation) -> bool {
@@ -174,12 +257,10 @@ fn encoded<O: Serialize>(protocol: Option<Protocol>, output: &O) -> Result<Vec<u
 /// Runs a read under a shared lock; the input is read and the output written outside it.
 /// A read of an account and Region that has no state sees an empty one and creates none.
 fn reading<I: DeserializeOwned, O: Serialize>(
-    _op: Operation,
     ctx: &RequestContext,
     store: &Store,
     input: Value,
     protocol: Option<Protocol>,
-    _log: Option<&dyn WriteLog>,
     handler: ReadHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
     let input = typed_input(input)?;

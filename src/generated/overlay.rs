@@ -156,3 +156,16 @@ pub const INSTANCE_FAMILY_PREFIXES: &[(&str, &str)] = &[
     ("stream.graphics.gr6f.", "GRAPHICS_G6"),
     ("stream.graphics.g7.", "GRAPHICS_G7"),
 ];
+
+/// The ARN resource types TagResource accepts.
+///
+/// Source: botocore 1.44.8 service-2.json: TagResource's documentation names image builders, images, fleets and stacks; CreateAppBlock, CreateApplication and CreateAppBlockBuilder take Tags too, and their resources have ARNs of their own (app-block/, application/, app-block-builder/)
+pub const TAGGABLE_RESOURCE_TYPES: &[&str] = &[
+    "stack",
+    "fleet",
+    "image-builder",
+    "image",
+    "app-block",
+    "application",
+    "app-block-builder",
+];

@@ -19,7 +19,6 @@ use crate::handlers::instance_types;
 use crate::pagination::describe;
 use crate::state::lifecycle::FleetRecord;
 use crate::state::RegionState;
-use crate::validation::Violations;
 
 /// Fleets per DescribeFleets page; like DescribeStacks, the model has no MaxResults.
 pub const DESCRIBE_FLEETS_PAGE_SIZE: usize = 25;
@@ -280,11 +279,7 @@ pub fn update_fleet(
     state: &mut RegionState,
     req: UpdateFleetRequest,
 ) -> Result<UpdateFleetResult, ApiError> {
-    let Some(name) = req.name.clone() else {
-        let mut v = Violations::default();
-        v.push("name", None, "Member must not be null");
-        return v.into_result().map(|_| UpdateFleetResult { fleet: None });
-    };
+    let name = req.name.clone();
     let record = state
         .fleets
         .get(&name)

@@ -236,7 +236,7 @@ pub fn delete_image_builder(
 
 pub fn create_image_builder_streaming_url(
     ctx: &RequestContext,
-    state: &mut RegionState,
+    state: &RegionState,
     req: CreateImageBuilderStreamingURLRequest,
 ) -> Result<CreateImageBuilderStreamingURLResult, ApiError> {
     let validity = validity(req.validity, DEFAULT_VALIDITY)?;

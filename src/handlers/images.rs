@@ -248,7 +248,8 @@ pub fn describe_images(
     })
 }
 
-/// A private image of this account, or why not.
+/// A private image of this account. The image-permission operations list no error for
+/// a public image, so for them it is one this account does not have.
 fn private_image<'a>(
     state: &'a RegionState,
     tenant: &Tenant,
@@ -256,10 +257,9 @@ fn private_image<'a>(
 ) -> Result<&'a ImageRecord, ApiError> {
     match state.images.get(name) {
         Some(record) => Ok(record),
-        None if find_public(tenant, name).is_some() => Err(ApiError::modeled(
-            ModeledError::OperationNotPermittedException,
-            format!("The image {name} is a public image owned by AWS."),
-        )),
+        None if find_public(tenant, name).is_some() => Err(ApiError::not_found(format!(
+            "The image {name} is a public image owned by AWS, not a private image of this account."
+        ))),
         None => Err(image_not_found(name)),
     }
 }
@@ -269,6 +269,12 @@ pub fn delete_image(
     state: &mut RegionState,
     req: DeleteImageRequest,
 ) -> Result<DeleteImageResult, ApiError> {
+    if !state.images.contains_key(&req.name) && find_public(ctx.tenant, &req.name).is_some() {
+        return Err(ApiError::modeled(
+            ModeledError::OperationNotPermittedException,
+            format!("The image {} is a public image owned by AWS.", req.name),
+        ));
+    }
     let record = private_image(state, ctx.tenant, &req.name)?;
     let in_use = state
         .fleets
@@ -353,7 +359,8 @@ pub fn update_image_permissions(
 ) -> Result<UpdateImagePermissionsResult, ApiError> {
     private_image(state, ctx.tenant, &req.name)?;
     if req.shared_account_id == ctx.tenant.account {
-        return Err(ApiError::invalid_combination(
+        // UpdateImagePermissions lists no error for it; a bad value is a validation error.
+        return Err(ApiError::validation(
             "An image cannot be shared with the account that owns it.",
         ));
     }

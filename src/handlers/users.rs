@@ -31,9 +31,8 @@ fn require_userpool(authentication_type: AuthenticationType) -> Result<(), ApiEr
     if authentication_type == AuthenticationType::Userpool {
         Ok(())
     } else {
-        Err(ApiError::new(
-            "InvalidParameterValueException",
-            400,
+        Err(ApiError::modeled(
+            ModeledError::InvalidParameterValueException,
             format!(
                 "Cannot manage a user with '{}' authentication type; only USERPOOL users can be.",
                 authentication_type.as_str()
@@ -58,10 +57,14 @@ pub fn create_user(
                 "Do not specify FirstName or LastName with MessageAction RESEND.",
             ));
         }
-        // Resending the welcome email changes nothing here.
+        // Resending the welcome email changes nothing here. CreateUser lists no
+        // not-found error, so resending to no one is a bad combination.
         return match state.users.contains_key(&req.user_name) {
             true => Ok(CreateUserResult {}),
-            false => Err(user_not_found(&req.user_name)),
+            false => Err(ApiError::invalid_combination(format!(
+                "MessageAction RESEND needs an existing user; {} is not in the user pool.",
+                req.user_name
+            ))),
         };
     }
     if state.users.contains_key(&req.user_name) {

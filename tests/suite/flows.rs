@@ -638,6 +638,15 @@ async fn images_catalogue_private_images_and_permissions() {
             wire,
             "UpdateImagePermissions",
             json!({"Name": IMAGE, "SharedAccountId": "111122223333", "ImagePermissions": {}}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        // DeleteImage lists an error for AWS's own images; the permission operations do not.
+        s.fails(
+            wire,
+            "DeleteImage",
+            json!({"Name": IMAGE}),
             400,
             "OperationNotPermittedException",
         )

@@ -11,6 +11,7 @@ mod fuzz_corpus;
 mod hostile;
 mod hostile_inputs;
 mod isolation;
+mod modeled_errors;
 mod properties;
 mod protocol;
 mod replay;

@@ -191,3 +191,31 @@ async fn a_restart_with_other_flags_replays_under_the_recorded_rules() {
     assert_eq!(settled(&replayed), live);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A builder's streaming URL changes nothing, so it runs as a read and adds no record.
+#[test]
+fn a_builder_streaming_url_is_a_read_and_records_nothing() {
+    let dir = temp_dir("read-url");
+    let config = Config {
+        transition_delay: Duration::ZERO,
+        ..Config::default()
+    };
+    let durable = durable_store(&dir, &config).unwrap();
+    let builder = json!({"Name": "b", "ImageName": "AppStream-WinServer2019-10-08-2025", "InstanceType": "stream.standard.large"});
+    assert_eq!(call(&durable, &config, "CreateImageBuilder", builder), 200);
+    let records = || {
+        std::fs::read_to_string(dir.join("journal.log"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    let before = records();
+    assert_eq!(before, 1);
+    let url = json!({"Name": "b"});
+    assert_eq!(
+        call(&durable, &config, "CreateImageBuilderStreamingURL", url),
+        200
+    );
+    assert_eq!(records(), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}

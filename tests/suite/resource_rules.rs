@@ -283,7 +283,7 @@ async fn associations_page_and_user_pool_rules_hold() {
             json!([])
         );
 
-        s.fails(wire, "CreateUser", json!({"UserName": "ghost@example.com", "AuthenticationType": "USERPOOL", "MessageAction": "RESEND"}), 404, "ResourceNotFoundException").await;
+        s.fails(wire, "CreateUser", json!({"UserName": "ghost@example.com", "AuthenticationType": "USERPOOL", "MessageAction": "RESEND"}), 400, "InvalidParameterCombinationException").await;
         let saml = s
             .ok(
                 wire,
@@ -388,7 +388,7 @@ async fn images_refuse_what_their_rules_forbid() {
             "UpdateImagePermissions",
             json!({"Name": "mine", "SharedAccountId": "000000000000", "ImagePermissions": {"allowFleet": true}}),
             400,
-            "InvalidParameterCombinationException",
+            "ValidationException",
         )
         .await;
         // Public images belong to AWS: they cannot be tagged.

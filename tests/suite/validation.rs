@@ -9,10 +9,10 @@ use appstream_local::dispatch::IMPLEMENTED;
 use appstream_local::schema::{ShapeId, ShapeKind};
 use serde_json::{json, Map, Value};
 
-struct Examples(BTreeMap<String, (String, String)>, Map<String, Value>);
+pub(crate) struct Examples(BTreeMap<String, (String, String)>, Map<String, Value>);
 
 impl Examples {
-    fn load() -> Examples {
+    pub(crate) fn load() -> Examples {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/shape_examples.json"
@@ -43,7 +43,7 @@ impl Examples {
     }
 
     /// The smallest value of `shape` that satisfies every constraint.
-    fn valid(&self, shape: ShapeId) -> Value {
+    pub(crate) fn valid(&self, shape: ShapeId) -> Value {
         match &shape.shape().kind {
             ShapeKind::Structure { members, .. } => {
                 let mut object: Map<String, Value> = members
