@@ -11,6 +11,7 @@ pub struct Clock {
 
 impl Clock {
     /// Epoch seconds with millisecond precision, as AWS reports times.
+    #[allow(clippy::disallowed_methods)] // the one reading of the wall clock
     pub fn now(&self) -> f64 {
         let millis =
             chrono::Utc::now().timestamp_millis() + self.offset_millis.load(Ordering::Relaxed);

@@ -42,7 +42,9 @@ impl<'a> RequestContext<'a> {
         }
     }
 
-    /// A context for a request arriving now.
+    /// A context for a request arriving now. Its seed is recorded with every write, so
+    /// the ids it yields replay exactly.
+    #[allow(clippy::disallowed_methods)]
     pub fn arriving(tenant: &'a Tenant, config: &'a Config) -> Self {
         RequestContext::with(
             tenant,

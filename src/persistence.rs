@@ -584,6 +584,7 @@ mod tests {
         Ok(records)
     }
 
+    #[allow(clippy::disallowed_methods)] // a test's directory name, not state
     fn temp_dir(label: &str) -> PathBuf {
         std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()))
     }

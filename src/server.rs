@@ -303,6 +303,8 @@ async fn api(
     body: Body,
 ) -> Response {
     let started = Instant::now();
+    // The request id is only logged and echoed, never stored.
+    #[allow(clippy::disallowed_methods)]
     let request_id = uuid::Uuid::new_v4().to_string();
     let tenant = tenant(&headers);
     let (protocol, name) = recognise(&method, &uri, &headers);
