@@ -4,6 +4,7 @@
 //! reproduces it. It sits below dispatch and the handlers, which both use it.
 
 use crate::config::{Config, Rules};
+use crate::generated::operations::Operation;
 use crate::tenant::Tenant;
 
 pub struct RequestContext<'a> {
@@ -17,6 +18,8 @@ pub struct RequestContext<'a> {
     pub seed: uuid::Uuid,
     /// What the request does depends on these, never on `config` directly.
     pub rules: Rules,
+    /// The operation being served, once dispatch knows it; paging tokens are bound to it.
+    pub operation: Option<Operation>,
     ids_issued: std::cell::Cell<u64>,
     /// A journaled write being replayed keeps its recorded time.
     replayed: bool,
@@ -37,8 +40,18 @@ impl<'a> RequestContext<'a> {
             now,
             seed,
             rules,
+            operation: None,
             ids_issued: std::cell::Cell::new(0),
             replayed,
+        }
+    }
+
+    /// This context, serving `operation`.
+    pub fn serving(&self, operation: Operation) -> RequestContext<'a> {
+        RequestContext {
+            operation: Some(operation),
+            ids_issued: self.ids_issued.clone(),
+            ..*self
         }
     }
 
@@ -77,14 +90,17 @@ impl<'a> RequestContext<'a> {
         } else {
             self.config.clock.now().max(settled_through)
         };
-        RequestContext::with(
-            self.tenant,
-            self.config,
-            now,
-            self.seed,
-            self.rules,
-            self.replayed,
-        )
+        RequestContext {
+            operation: self.operation,
+            ..RequestContext::with(
+                self.tenant,
+                self.config,
+                now,
+                self.seed,
+                self.rules,
+                self.replayed,
+            )
+        }
     }
 
     /// When a state change begun now completes, in epoch seconds. Every transition's due

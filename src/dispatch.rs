@@ -231,6 +231,7 @@ fn run(
         return Err(ApiError::not_implemented(op.name()));
     }
     validate_input(op.input(), &input)?;
+    let ctx = &ctx.serving(op);
     let _operation = store.enter();
     // A bug in a handler must answer 500, not take the connection down with it.
     catch_unwind(AssertUnwindSafe(|| {

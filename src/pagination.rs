@@ -7,59 +7,84 @@ use std::ops::Bound;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::context::RequestContext;
 use crate::error::ApiError;
 
 #[derive(Serialize, Deserialize)]
 struct Cursor {
     /// The operation the token was issued by; a token from another one is refused.
     op: String,
-    /// The last key of the previous page.
-    after: String,
+    /// The key of the last item of the previous page.
+    after: Value,
 }
 
-pub fn encode_token(operation: &str, after: &str) -> String {
+fn encode_token<K: Serialize>(operation: &str, after: &K) -> String {
     let cursor = Cursor {
         op: operation.into(),
-        after: after.into(),
+        after: serde_json::to_value(after).unwrap_or(Value::Null),
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
 }
 
 /// The key to resume after, or a ValidationException for a token we did not issue.
-pub fn decode_token(operation: &str, token: &str) -> Result<String, ApiError> {
+fn decode_token<K: DeserializeOwned>(operation: &str, token: &str) -> Result<K, ApiError> {
     let invalid = || ApiError::validation(format!("Invalid NextToken for {operation}: '{token}'."));
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if cursor.op != operation {
         return Err(invalid());
     }
-    Ok(cursor.after)
+    serde_json::from_value(cursor.after).map_err(|_| invalid())
 }
 
-/// A page of (key, value) entries and the token for the next one, if any.
-pub type Page<'a, T> = (Vec<(&'a String, &'a T)>, Option<String>);
+/// The name of the operation being served, which every token is bound to.
+fn operation(ctx: &RequestContext) -> &'static str {
+    ctx.operation.map_or("", |op| op.name())
+}
 
-/// One page of `items` (key, value) in key order, starting after `after`, with the token
-/// for the next page when more remain. Cost is O(log n + page), however many items exist.
-pub fn page<'a, T>(
-    operation: &str,
-    items: &'a BTreeMap<String, T>,
-    after: Option<&str>,
+/// One page and the token for the next one, when more remain. `items_after` yields
+/// (key, item) in ascending key order, starting after the key it is given (the one the
+/// client's NextToken names, if any); only the page and one more item are drawn from it.
+pub fn page<K, T, I>(
+    ctx: &RequestContext,
+    next_token: Option<&str>,
     page_size: usize,
-) -> Page<'a, T> {
-    let start = match after {
-        Some(key) => Bound::Excluded(key),
-        None => Bound::Unbounded,
-    };
-    let mut range = items.range::<str, _>((start, Bound::Unbounded));
-    let page: Vec<(&String, &T)> = range.by_ref().take(page_size).collect();
-    let next = match (page.last(), range.next()) {
-        (Some((last, _)), Some(_)) => Some(encode_token(operation, last)),
+    items_after: impl FnOnce(Option<K>) -> I,
+) -> Result<(Vec<T>, Option<String>), ApiError>
+where
+    K: Serialize + DeserializeOwned,
+    I: Iterator<Item = (K, T)>,
+{
+    let operation = operation(ctx);
+    let resume: Option<K> = next_token
+        .map(|token| decode_token(operation, token))
+        .transpose()?;
+    let mut items = items_after(resume);
+    let mut page = Vec::new();
+    let mut last = None;
+    for (key, item) in items.by_ref().take(page_size) {
+        page.push(item);
+        last = Some(key);
+    }
+    let next = match (last, items.next()) {
+        (Some(key), Some(_)) => Some(encode_token(operation, &key)),
         _ => None,
     };
-    (page, next)
+    Ok((page, next))
+}
+
+/// The entries of `map` after `after`, for `page`: O(log n) to find the start.
+pub fn map_after<T>(
+    map: &BTreeMap<String, T>,
+    after: Option<String>,
+) -> impl Iterator<Item = (String, &T)> {
+    let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+    map.range((start, Bound::Unbounded))
+        .map(|(key, item)| (key.clone(), item))
 }
 
 /// The page size a request asks for with MaxResults (or Limit), or `default` when it
@@ -71,24 +96,11 @@ pub fn page_size(max_results: Option<i32>, default: usize) -> usize {
     }
 }
 
-/// `page`, resuming from a client's NextToken (None on the first call).
-pub fn page_from_token<'a, T>(
-    operation: &str,
-    items: &'a BTreeMap<String, T>,
-    next_token: Option<&str>,
-    page_size: usize,
-) -> Result<Page<'a, T>, ApiError> {
-    let after = next_token
-        .map(|token| decode_token(operation, token))
-        .transpose()?;
-    Ok(page(operation, items, after.as_deref(), page_size))
-}
-
 /// The Describe* shape shared by stacks, fleets and image builders: with `names`, those
 /// items in the order asked for, each once however often it is named, in one response,
 /// any unknown name being not found; without, one page of all of them.
 pub fn describe<T, O>(
-    operation: &str,
+    ctx: &RequestContext,
     items: &BTreeMap<String, T>,
     names: Option<&[String]>,
     next_token: Option<&str>,
@@ -96,11 +108,11 @@ pub fn describe<T, O>(
     view: impl Fn(&T) -> O,
     not_found: impl Fn(&str) -> ApiError,
 ) -> Result<(Vec<O>, Option<String>), ApiError> {
-    // A token is checked even when names make it moot, so a bad one is never ignored.
-    let after = next_token
-        .map(|token| decode_token(operation, token))
-        .transpose()?;
     if let Some(names) = names {
+        // A token is checked even when names make it moot, so a bad one is never ignored.
+        if let Some(token) = next_token {
+            decode_token::<String>(operation(ctx), token)?;
+        }
         let mut answered = std::collections::HashSet::new();
         let found = names
             .iter()
@@ -109,27 +121,30 @@ pub fn describe<T, O>(
             .collect::<Result<Vec<_>, _>>()?;
         return Ok((found, None));
     }
-    let (entries, next) = page(operation, items, after.as_deref(), page_size);
-    Ok((
-        entries.into_iter().map(|(_, item)| view(item)).collect(),
-        next,
-    ))
+    let (paged, next) = page(ctx, next_token, page_size, |after| map_after(items, after))?;
+    Ok((paged.into_iter().map(view).collect(), next))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::generated::operations::Operation;
+    use crate::tenant::Tenant;
 
     #[test]
     fn pages_cover_every_item_once_in_order() {
         let items: BTreeMap<String, u32> = (0..7).map(|i| (format!("k{i}"), i)).collect();
+        let (tenant, config) = (Tenant::default(), Config::default());
+        let ctx = RequestContext::arriving(&tenant, &config).serving(Operation::DescribeStacks);
         let mut seen = Vec::new();
-        let mut after: Option<String> = None;
+        let mut token: Option<String> = None;
         loop {
-            let (page, next) = page("Op", &items, after.as_deref(), 3);
-            seen.extend(page.into_iter().map(|(_, v)| *v));
+            let (page, next) =
+                page(&ctx, token.as_deref(), 3, |after| map_after(&items, after)).unwrap();
+            seen.extend(page.into_iter().copied());
             match next {
-                Some(token) => after = Some(decode_token("Op", &token).unwrap()),
+                Some(next) => token = Some(next),
                 None => break,
             }
         }
@@ -138,11 +153,14 @@ mod tests {
 
     #[test]
     fn foreign_tokens_are_refused() {
-        assert!(decode_token("Op", "garbage!").is_err());
-        let other = encode_token("Other", "k1");
+        assert!(decode_token::<String>("Op", "garbage!").is_err());
+        let other = encode_token("Other", &"k1");
         assert_eq!(
-            decode_token("Op", &other).unwrap_err().code,
+            decode_token::<String>("Op", &other).unwrap_err().code,
             "ValidationException"
         );
+        // A token of the right operation whose key has another shape is refused too.
+        let tuple = encode_token("Op", &("a", "b"));
+        assert!(decode_token::<String>("Op", &tuple).is_err());
     }
 }

@@ -1,7 +1,5 @@
 //! AssociateFleet, DisassociateFleet, ListAssociatedFleets, ListAssociatedStacks.
 
-use std::collections::BTreeMap;
-
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::types::{
@@ -11,7 +9,7 @@ use crate::generated::types::{
 };
 use crate::handlers::fleets::fleet_not_found;
 use crate::handlers::stacks::stack_not_found;
-use crate::pagination::page_from_token;
+use crate::pagination::page;
 use crate::state::RegionState;
 
 /// Names per ListAssociated* page; the model has no MaxResults for them.
@@ -58,25 +56,27 @@ pub fn disassociate_fleet(
     Ok(DisassociateFleetResult {})
 }
 
-/// One page of `names`, sorted, as the list operations return them.
+/// One page of `names`, which come in name order, as the list operations return them.
 fn names_page<'a>(
-    operation: &str,
+    ctx: &RequestContext,
     names: impl Iterator<Item = &'a str>,
     token: Option<&str>,
 ) -> Result<(Vec<String>, Option<String>), ApiError> {
-    let sorted: BTreeMap<String, ()> = names.map(|n| (n.to_string(), ())).collect();
-    let (items, next) = page_from_token(operation, &sorted, token, NAMES_PAGE_SIZE)?;
-    Ok((items.into_iter().map(|(n, _)| n.clone()).collect(), next))
+    page(ctx, token, NAMES_PAGE_SIZE, |after: Option<String>| {
+        names
+            .filter(move |name| after.as_deref().is_none_or(|a| *name > a))
+            .map(|name| (name.to_string(), name.to_string()))
+    })
 }
 
 /// The model lists no errors for this operation: an unknown stack has no fleets.
 pub fn list_associated_fleets(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: ListAssociatedFleetsRequest,
 ) -> Result<ListAssociatedFleetsResult, ApiError> {
     let (names, next_token) = names_page(
-        "ListAssociatedFleets",
+        ctx,
         state.fleets_of_stack(&req.stack_name),
         req.next_token.as_deref(),
     )?;
@@ -87,12 +87,12 @@ pub fn list_associated_fleets(
 }
 
 pub fn list_associated_stacks(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: ListAssociatedStacksRequest,
 ) -> Result<ListAssociatedStacksResult, ApiError> {
     let (names, next_token) = names_page(
-        "ListAssociatedStacks",
+        ctx,
         state.stacks_of_fleet(&req.fleet_name),
         req.next_token.as_deref(),
     )?;

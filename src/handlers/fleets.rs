@@ -161,12 +161,12 @@ pub fn create_fleet(
 }
 
 pub fn describe_fleets(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: DescribeFleetsRequest,
 ) -> Result<DescribeFleetsResult, ApiError> {
     let (fleets, next_token) = describe(
-        "DescribeFleets",
+        ctx,
         &state.fleets,
         req.names.as_deref(),
         req.next_token.as_deref(),

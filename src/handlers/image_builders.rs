@@ -117,12 +117,12 @@ pub fn create_image_builder(
 }
 
 pub fn describe_image_builders(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: DescribeImageBuildersRequest,
 ) -> Result<DescribeImageBuildersResult, ApiError> {
     let (builders, next_token) = describe(
-        "DescribeImageBuilders",
+        ctx,
         &state.image_builders,
         req.names.as_deref(),
         req.next_token.as_deref(),

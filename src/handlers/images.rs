@@ -14,10 +14,11 @@ use crate::generated::types::{
     DescribeImagesResult, Image, ImageState, ImageType, PlatformType, SharedImagePermissions,
     UpdateImagePermissionsRequest, UpdateImagePermissionsResult, VisibilityType,
 };
-use crate::pagination::{page_from_token, page_size};
+use crate::pagination::{map_after, page, page_size};
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
 use crate::tenant::Tenant;
+use itertools::Itertools as _;
 
 /// DescribeImages pages at most 25 images (the model's MaxResults bound).
 const IMAGES_PAGE_SIZE: usize = 25;
@@ -36,8 +37,58 @@ struct PublicImage {
 
 const GENERAL: &[&str] = &["GENERAL_PURPOSE", "COMPUTE_OPTIMIZED", "MEMORY_OPTIMIZED"];
 
-/// A handful of AWS's public base images, present in every region.
+/// A handful of AWS's public base images, present in every region, in name order (DescribeImages
+/// merges them with the private images by name).
 const CATALOGUE: &[PublicImage] = &[
+    PublicImage {
+        name: "AppStream-AmazonLinux2-09-19-2025",
+        platform: PlatformType::AmazonLinux2,
+        description: "Amazon Linux 2 base image",
+        families: GENERAL,
+        released: 1_758_240_000.0,
+    },
+    PublicImage {
+        name: "AppStream-Graphics-G4dn-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image for Graphics G4dn instances",
+        families: &["GRAPHICS_G4"],
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-Graphics-G5-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image for Graphics G5 instances",
+        families: &["GRAPHICS_G5"],
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-Graphics-G6-WinServer2022-10-08-2025",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image for Graphics G6 instances",
+        families: &["GRAPHICS_G6"],
+        released: 1_759_881_600.0,
+    },
+    PublicImage {
+        name: "AppStream-RHEL8-09-19-2025",
+        platform: PlatformType::Rhel8,
+        description: "Red Hat Enterprise Linux 8 base image",
+        families: GENERAL,
+        released: 1_758_240_000.0,
+    },
+    PublicImage {
+        name: "AppStream-RockyLinux8-09-19-2025",
+        platform: PlatformType::RockyLinux8,
+        description: "Rocky Linux 8 base image",
+        families: GENERAL,
+        released: 1_758_240_000.0,
+    },
+    PublicImage {
+        name: "AppStream-UbuntuPro2404-09-19-2025",
+        platform: PlatformType::UbuntuPro2404,
+        description: "Ubuntu Pro 24.04 LTS base image",
+        families: GENERAL,
+        released: 1_758_240_000.0,
+    },
     PublicImage {
         name: "AppStream-WinServer2016-10-08-2025",
         platform: PlatformType::WindowsServer2016,
@@ -65,55 +116,6 @@ const CATALOGUE: &[PublicImage] = &[
         description: "Windows Server 2025 base image",
         families: GENERAL,
         released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-Graphics-G4dn-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image for Graphics G4dn instances",
-        families: &["GRAPHICS_G4"],
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-Graphics-G5-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image for Graphics G5 instances",
-        families: &["GRAPHICS_G5"],
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-Graphics-G6-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image for Graphics G6 instances",
-        families: &["GRAPHICS_G6"],
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-AmazonLinux2-09-19-2025",
-        platform: PlatformType::AmazonLinux2,
-        description: "Amazon Linux 2 base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-RockyLinux8-09-19-2025",
-        platform: PlatformType::RockyLinux8,
-        description: "Rocky Linux 8 base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-RHEL8-09-19-2025",
-        platform: PlatformType::Rhel8,
-        description: "Red Hat Enterprise Linux 8 base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-UbuntuPro2404-09-19-2025",
-        platform: PlatformType::UbuntuPro2404,
-        description: "Ubuntu Pro 24.04 LTS base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
     },
 ];
 
@@ -211,39 +213,57 @@ pub fn describe_images(
     state: &RegionState,
     req: DescribeImagesRequest,
 ) -> Result<DescribeImagesResult, ApiError> {
-    const OP: &str = "DescribeImages";
     if req.names.is_some() && req.arns.is_some() {
         return Err(ApiError::invalid_combination(
             "Specify either Names or Arns, not both.",
         ));
     }
     let tenant = ctx.tenant;
-    let mut visible: BTreeMap<String, Image> = BTreeMap::new();
-    if let Some(names) = &req.names {
-        for name in names {
-            let image = lookup_by_name(tenant, state, name).ok_or_else(|| image_not_found(name))?;
-            visible.insert(image.name.clone(), image);
-        }
-    } else if let Some(arns) = &req.arns {
-        for arn in arns {
-            let image = lookup_by_arn(tenant, state, arn).ok_or_else(|| image_not_found(arn))?;
-            visible.insert(image.name.clone(), image);
-        }
-    } else {
-        for entry in CATALOGUE {
-            visible.insert(entry.name.to_string(), public_image(tenant, entry));
-        }
-        for (name, record) in &state.images {
-            visible.insert(name.clone(), record.image.clone());
-        }
-    }
-    if let Some(wanted) = req.r#type {
-        visible.retain(|_, image| image.visibility == Some(wanted));
-    }
+    let wanted = |image: &Image| req.r#type.is_none_or(|t| image.visibility == Some(t));
     let size = page_size(req.max_results, IMAGES_PAGE_SIZE);
-    let (images, next_token) = page_from_token(OP, &visible, req.next_token.as_deref(), size)?;
+    let token = req.next_token.as_deref();
+    let (images, next_token) = match (&req.names, &req.arns) {
+        (None, None) => {
+            // Public and private names never collide (CreateUpdatedImage refuses a
+            // public name), so the two sorted sources merge into one order.
+            page(ctx, token, size, |after: Option<String>| {
+                let private = map_after(&state.images, after.clone());
+                let public = CATALOGUE
+                    .iter()
+                    .filter(move |entry| after.as_deref().is_none_or(|a| entry.name > a))
+                    .map(|entry| (entry.name.to_string(), public_image(tenant, entry)));
+                let private = private.map(|(name, record)| (name, record.image.clone()));
+                public
+                    .merge_by(private, |a, b| a.0 < b.0)
+                    .filter(|(_, image)| wanted(image))
+            })?
+        }
+        _ => {
+            // The images asked for, each once, in name order.
+            let mut asked = match (&req.names, &req.arns) {
+                (Some(names), _) => names
+                    .iter()
+                    .map(|n| lookup_by_name(tenant, state, n).ok_or_else(|| image_not_found(n)))
+                    .collect::<Result<Vec<_>, _>>()?,
+                (_, arns) => arns
+                    .iter()
+                    .flatten()
+                    .map(|a| lookup_by_arn(tenant, state, a).ok_or_else(|| image_not_found(a)))
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            asked.sort_by(|a, b| a.name.cmp(&b.name));
+            asked.dedup_by(|a, b| a.name == b.name);
+            page(ctx, token, size, |after: Option<String>| {
+                asked
+                    .into_iter()
+                    .filter(move |image| after.as_ref().is_none_or(|a| &image.name > a))
+                    .filter(|image| wanted(image))
+                    .map(|image| (image.name.clone(), image))
+            })?
+        }
+    };
     Ok(DescribeImagesResult {
-        images: Some(images.into_iter().map(|(_, i)| i.clone()).collect()),
+        images: Some(images),
         next_token,
     })
 }
@@ -377,25 +397,26 @@ pub fn describe_image_permissions(
     state: &RegionState,
     req: DescribeImagePermissionsRequest,
 ) -> Result<DescribeImagePermissionsResult, ApiError> {
-    const OP: &str = "DescribeImagePermissions";
     private_image(state, ctx.tenant, &req.name)?;
-    let mut shares = state
-        .image_permissions
-        .get(&req.name)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(wanted) = &req.shared_aws_account_ids {
-        shares.retain(|account, _| wanted.contains(account));
-    }
+    let no_shares = BTreeMap::new();
+    let shares = state.image_permissions.get(&req.name).unwrap_or(&no_shares);
+    let wanted = |account: &String| {
+        req.shared_aws_account_ids
+            .as_ref()
+            .is_none_or(|w| w.contains(account))
+    };
     let size = page_size(req.max_results, PERMISSIONS_PAGE_SIZE);
-    let (entries, next_token) = page_from_token(OP, &shares, req.next_token.as_deref(), size)?;
-    let list = entries
-        .into_iter()
-        .map(|(account, perms)| SharedImagePermissions {
-            shared_account_id: account.clone(),
-            image_permissions: perms.clone(),
-        })
-        .collect();
+    let (list, next_token) = page(ctx, req.next_token.as_deref(), size, |after| {
+        map_after(shares, after)
+            .filter(|(account, _)| wanted(account))
+            .map(|(account, perms)| {
+                let entry = SharedImagePermissions {
+                    shared_account_id: account.clone(),
+                    image_permissions: perms.clone(),
+                };
+                (account, entry)
+            })
+    })?;
     Ok(DescribeImagePermissionsResult {
         name: Some(req.name),
         shared_image_permissions_list: Some(list),
@@ -420,4 +441,15 @@ pub fn delete_image_permissions(
         )));
     }
     Ok(DeleteImagePermissionsResult {})
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_catalogue_is_in_name_order() {
+        let names: Vec<&str> = super::CATALOGUE.iter().map(|e| e.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+    }
 }

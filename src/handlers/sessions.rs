@@ -1,8 +1,6 @@
 //! Streaming: CreateStreamingURL and the sessions its URLs stand for (DescribeSessions,
 //! ExpireSession). Image builders' streaming URLs share the URL form.
 
-use std::collections::BTreeMap;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -17,7 +15,7 @@ use crate::generated::types::{
 };
 use crate::handlers::fleets::fleet_not_found;
 use crate::handlers::stacks::stack_not_found;
-use crate::pagination::{page_from_token, page_size};
+use crate::pagination::{map_after, page, page_size};
 use crate::state::RegionState;
 use crate::validation::{check_range, Violations};
 
@@ -129,11 +127,10 @@ pub fn create_streaming_url(
 }
 
 pub fn describe_sessions(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: DescribeSessionsRequest,
 ) -> Result<DescribeSessionsResult, ApiError> {
-    const OP: &str = "DescribeSessions";
     let mut v = Violations::default();
     if let Some(limit) = req.limit {
         check_range(
@@ -148,25 +145,24 @@ pub fn describe_sessions(
     v.into_result()?;
     // Documented: without AuthenticationType, sessions of streaming-URL (API) users.
     let authentication_type = req.authentication_type.unwrap_or(AuthenticationType::Api);
-    let matching: BTreeMap<String, &Session> = state
-        .sessions
-        .iter()
-        .filter(|(_, s)| {
-            s.stack_name == req.stack_name
-                && s.fleet_name == req.fleet_name
-                && s.authentication_type == Some(authentication_type)
-                && req.user_id.as_ref().is_none_or(|u| *u == s.user_id)
-                && req
-                    .instance_id
-                    .as_ref()
-                    .is_none_or(|i| Some(i) == s.instance_id.as_ref())
-        })
-        .map(|(id, s)| (id.clone(), s))
-        .collect();
+    let matches = |s: &Session| {
+        s.stack_name == req.stack_name
+            && s.fleet_name == req.fleet_name
+            && s.authentication_type == Some(authentication_type)
+            && req.user_id.as_ref().is_none_or(|u| *u == s.user_id)
+            && req
+                .instance_id
+                .as_ref()
+                .is_none_or(|i| Some(i) == s.instance_id.as_ref())
+    };
     let limit = page_size(req.limit, DEFAULT_SESSIONS_LIMIT);
-    let (sessions, next_token) = page_from_token(OP, &matching, req.next_token.as_deref(), limit)?;
+    let (sessions, next_token) = page(ctx, req.next_token.as_deref(), limit, |after| {
+        map_after(&state.sessions, after)
+            .filter(|(_, s)| matches(s))
+            .map(|(id, s)| (id, s.clone()))
+    })?;
     Ok(DescribeSessionsResult {
-        sessions: Some(sessions.into_iter().map(|(_, s)| (*s).clone()).collect()),
+        sessions: Some(sessions),
         next_token,
     })
 }

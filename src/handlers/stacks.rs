@@ -87,12 +87,12 @@ pub fn create_stack(
 }
 
 pub fn describe_stacks(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: DescribeStacksRequest,
 ) -> Result<DescribeStacksResult, ApiError> {
     let (stacks, next_token) = describe(
-        "DescribeStacks",
+        ctx,
         &state.stacks,
         req.names.as_deref(),
         req.next_token.as_deref(),

@@ -2,7 +2,7 @@
 //! EnableUser, DisableUser, BatchAssociateUserStack, BatchDisassociateUserStack,
 //! DescribeUserStackAssociations.
 
-use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use crate::arn::resource_arn;
 use crate::config::quotas;
@@ -17,7 +17,7 @@ use crate::generated::types::{
     DisableUserRequest, DisableUserResult, EnableUserRequest, EnableUserResult, MessageAction,
     User, UserStackAssociation, UserStackAssociationError, UserStackAssociationErrorCode,
 };
-use crate::pagination::{page_from_token, page_size};
+use crate::pagination::{map_after, page, page_size};
 use crate::state::RegionState;
 
 /// Page size when MaxResults is absent.
@@ -94,20 +94,17 @@ pub fn create_user(
 }
 
 pub fn describe_users(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: DescribeUsersRequest,
 ) -> Result<DescribeUsersResult, ApiError> {
-    const OP: &str = "DescribeUsers";
     require_userpool(req.authentication_type)?;
-    let (users, next_token) = page_from_token(
-        OP,
-        &state.users,
-        req.next_token.as_deref(),
-        page_size(req.max_results, DEFAULT_PAGE_SIZE),
-    )?;
+    let size = page_size(req.max_results, DEFAULT_PAGE_SIZE);
+    let (users, next_token) = page(ctx, req.next_token.as_deref(), size, |after| {
+        map_after(&state.users, after).map(|(name, user)| (name, user.clone()))
+    })?;
     Ok(DescribeUsersResult {
-        users: Some(users.into_iter().map(|(_, u)| u.clone()).collect()),
+        users: Some(users),
         next_token,
     })
 }
@@ -247,11 +244,10 @@ pub fn batch_disassociate_user_stack(
 }
 
 pub fn describe_user_stack_associations(
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     state: &RegionState,
     req: DescribeUserStackAssociationsRequest,
 ) -> Result<DescribeUserStackAssociationsResult, ApiError> {
-    const OP: &str = "DescribeUserStackAssociations";
     if req.stack_name.is_none() && req.user_name.is_none() {
         return Err(ApiError::invalid_combination(
             "Specify StackName, UserName with AuthenticationType, or both.",
@@ -271,34 +267,29 @@ pub fn describe_user_stack_associations(
             next_token: None,
         });
     }
-    // Keyed "stack/user" so pages follow one stable order.
-    let matching: BTreeMap<String, UserStackAssociation> = state
-        .user_stacks
-        .iter()
-        .filter(|(stack, user)| {
-            req.stack_name.as_ref().is_none_or(|s| s == stack)
-                && req.user_name.as_ref().is_none_or(|u| u == user)
-        })
-        .map(|(stack, user)| {
-            (
-                format!("{stack}/{user}"),
-                UserStackAssociation {
+    // Pages follow the (stack, user) order of the association set.
+    let size = page_size(req.max_results, DEFAULT_PAGE_SIZE);
+    let (items, next_token) = page(ctx, req.next_token.as_deref(), size, |after| {
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        state
+            .user_stacks
+            .range((start, Bound::Unbounded))
+            .filter(|(stack, user)| {
+                req.stack_name.as_ref().is_none_or(|s| s == stack)
+                    && req.user_name.as_ref().is_none_or(|u| u == user)
+            })
+            .map(|(stack, user)| {
+                let association = UserStackAssociation {
                     stack_name: stack.clone(),
                     user_name: user.clone(),
                     authentication_type: AuthenticationType::Userpool,
                     send_email_notification: None,
-                },
-            )
-        })
-        .collect();
-    let (items, next_token) = page_from_token(
-        OP,
-        &matching,
-        req.next_token.as_deref(),
-        page_size(req.max_results, DEFAULT_PAGE_SIZE),
-    )?;
+                };
+                ((stack.clone(), user.clone()), association)
+            })
+    })?;
     Ok(DescribeUserStackAssociationsResult {
-        user_stack_associations: Some(items.into_iter().map(|(_, a)| a.clone()).collect()),
+        user_stack_associations: Some(items),
         next_token,
     })
 }
