@@ -61,6 +61,11 @@ impl Rules {
             enforce_quotas: config.enforce_quotas,
         }
     }
+
+    /// `limit` when quotas are enforced, else none.
+    pub fn quota(&self, limit: usize) -> Option<usize> {
+        self.enforce_quotas.then_some(limit)
+    }
 }
 
 /// AWS's default quotas, applied only with `enforce_quotas`.

@@ -665,7 +665,7 @@ mod tests {
         let names: Vec<String> = store
             .export()
             .into_iter()
-            .flat_map(|t| t.state.stacks.into_keys())
+            .flat_map(|t| t.state.stacks.keys().cloned().collect::<Vec<_>>())
             .collect();
         assert_eq!(names, ["first"], "the refused write changed nothing");
         let _ = std::fs::remove_dir_all(&dir);

@@ -7,8 +7,6 @@ use crate::generated::types::{
     ListAssociatedFleetsRequest, ListAssociatedFleetsResult, ListAssociatedStacksRequest,
     ListAssociatedStacksResult,
 };
-use crate::handlers::fleets::fleet_not_found;
-use crate::handlers::stacks::stack_not_found;
 use crate::pagination::page;
 use crate::state::RegionState;
 
@@ -16,12 +14,8 @@ use crate::state::RegionState;
 const NAMES_PAGE_SIZE: usize = 25;
 
 fn check_both_exist(state: &RegionState, stack: &str, fleet: &str) -> Result<(), ApiError> {
-    if !state.stacks.contains_key(stack) {
-        return Err(stack_not_found(stack));
-    }
-    if !state.fleets.contains_key(fleet) {
-        return Err(fleet_not_found(fleet));
-    }
+    state.stacks.find(stack)?;
+    state.fleets.find(fleet)?;
     Ok(())
 }
 
@@ -32,7 +26,7 @@ pub fn associate_fleet(
 ) -> Result<AssociateFleetResult, ApiError> {
     check_both_exist(state, &req.stack_name, &req.fleet_name)?;
     // Associating an associated pair again changes nothing.
-    state.fleet_stacks.insert((req.stack_name, req.fleet_name));
+    state.fleet_stacks.insert(&req.stack_name, &req.fleet_name);
     Ok(AssociateFleetResult {})
 }
 
@@ -43,7 +37,7 @@ pub fn disassociate_fleet(
 ) -> Result<DisassociateFleetResult, ApiError> {
     check_both_exist(state, &req.stack_name, &req.fleet_name)?;
     let pair = (req.stack_name, req.fleet_name);
-    if !state.fleet_stacks.remove(&pair) {
+    if !state.fleet_stacks.remove(&pair.0, &pair.1) {
         return Err(ApiError::not_found(format!(
             "Fleet {} is not associated with stack {}.",
             pair.1, pair.0

@@ -17,6 +17,7 @@ use crate::handlers::fleet_rules::{
 use crate::handlers::images::{lookup_by_name, resolve_image};
 use crate::handlers::instance_types;
 use crate::pagination::describe;
+use crate::state::collection::Collection;
 use crate::state::lifecycle::FleetRecord;
 use crate::state::RegionState;
 
@@ -26,10 +27,6 @@ pub const DESCRIBE_FLEETS_PAGE_SIZE: usize = 25;
 /// AWS's documented defaults.
 const DEFAULT_MAX_USER_DURATION: i32 = 57_600;
 const DEFAULT_DISCONNECT_TIMEOUT: i32 = 900;
-
-pub fn fleet_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("Fleet {name} does not exist."))
-}
 
 fn check_instance_type_listed(fleet_type: FleetType, instance_type: &str) -> Result<(), ApiError> {
     match fleet_type {
@@ -68,18 +65,9 @@ pub fn create_fleet(
     check_ranges(&settings)?;
     check_type_rules(&settings)?;
     check_instance_type_listed(fleet_type, &req.instance_type)?;
-    if state.fleets.contains_key(&req.name) {
-        return Err(ApiError::already_exists(format!(
-            "Fleet {} already exists.",
-            req.name
-        )));
-    }
-    if ctx.rules.enforce_quotas && state.fleets.len() >= quotas::FLEETS_PER_REGION {
-        return Err(ApiError::limit_exceeded(format!(
-            "The maximum number of fleets in this Region ({}) has been reached.",
-            quotas::FLEETS_PER_REGION
-        )));
-    }
+    state
+        .fleets
+        .check_new(&req.name, ctx.rules.quota(quotas::FLEETS_PER_REGION))?;
     // Elastic fleets stream app blocks and need no image.
     let image = if fleet_type == FleetType::Elastic
         && req.image_name.is_none()
@@ -153,7 +141,7 @@ pub fn create_fleet(
     };
     record.set_state(FleetState::Stopped);
     let fleet = record.fleet.clone();
-    state.fleets.insert(req.name, record);
+    state.fleets.insert(req.name, record, &mut state.tags);
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);
     }
@@ -172,7 +160,7 @@ pub fn describe_fleets(
         req.next_token.as_deref(),
         DESCRIBE_FLEETS_PAGE_SIZE,
         |record| record.fleet.clone(),
-        fleet_not_found,
+        Collection::<FleetRecord>::not_found,
     )?;
     Ok(DescribeFleetsResult {
         fleets: Some(fleets),
@@ -280,10 +268,7 @@ pub fn update_fleet(
     req: UpdateFleetRequest,
 ) -> Result<UpdateFleetResult, ApiError> {
     let name = req.name.clone();
-    let record = state
-        .fleets
-        .get(&name)
-        .ok_or_else(|| fleet_not_found(&name))?;
+    let record = state.fleets.find(&name)?;
     let current = record.fleet.clone();
     let fleet_type = current.fleet_type.unwrap_or(FleetType::OnDemand);
     match current.state {
@@ -405,7 +390,7 @@ pub fn update_fleet(
     fleet.compute_capacity_status.desired_user_sessions =
         capacity.as_ref().and_then(|c| c.desired_sessions);
 
-    let record = state.fleets.get_mut(&name).expect("checked above");
+    let record = state.fleets.find_mut(&name)?;
     record.fleet = fleet;
     let fleet_state = record.fleet.state;
     record.set_state(fleet_state);
@@ -434,10 +419,7 @@ pub fn delete_fleet(
     state: &mut RegionState,
     req: DeleteFleetRequest,
 ) -> Result<DeleteFleetResult, ApiError> {
-    let record = state
-        .fleets
-        .get(&req.name)
-        .ok_or_else(|| fleet_not_found(&req.name))?;
+    let record = state.fleets.find(&req.name)?;
     if record.fleet.state != FleetState::Stopped {
         return Err(ApiError::in_use(format!(
             "Fleet {} is {}. Only fleets in the STOPPED state can be deleted.",
@@ -451,8 +433,7 @@ pub fn delete_fleet(
             req.name
         )));
     }
-    let record = state.fleets.remove(&req.name).expect("checked above");
-    state.tags.remove_resource(&record.fleet.arn);
+    state.fleets.remove(&req.name, &mut state.tags);
     state.sessions.retain(|_, s| s.fleet_name != req.name);
     Ok(DeleteFleetResult {})
 }
@@ -462,10 +443,7 @@ pub fn start_fleet(
     state: &mut RegionState,
     req: StartFleetRequest,
 ) -> Result<StartFleetResult, ApiError> {
-    let record = state
-        .fleets
-        .get_mut(&req.name)
-        .ok_or_else(|| fleet_not_found(&req.name))?;
+    let record = state.fleets.find_mut(&req.name)?;
     match record.fleet.state {
         FleetState::Stopped => {
             record.begin(FleetState::Starting, FleetState::Running, ctx);
@@ -488,10 +466,7 @@ pub fn stop_fleet(
     state: &mut RegionState,
     req: StopFleetRequest,
 ) -> Result<StopFleetResult, ApiError> {
-    let record = state
-        .fleets
-        .get_mut(&req.name)
-        .ok_or_else(|| fleet_not_found(&req.name))?;
+    let record = state.fleets.find_mut(&req.name)?;
     if matches!(
         record.fleet.state,
         FleetState::Starting | FleetState::Running

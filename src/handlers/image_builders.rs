@@ -19,16 +19,13 @@ use crate::handlers::images::resolve_image;
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
 use crate::pagination::{describe, page_size};
+use crate::state::collection::Collection;
 use crate::state::lifecycle::{ImageBuilderRecord, Transition};
 use crate::state::RegionState;
 
 const DEFAULT_PAGE_SIZE: usize = 25;
 /// Image builder streaming URLs default to an hour (the model's documentation).
 const DEFAULT_VALIDITY: i64 = 3_600;
-
-fn builder_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("Image builder {name} does not exist."))
-}
 
 fn not_permitted(message: String) -> ApiError {
     ApiError::modeled(ModeledError::OperationNotPermittedException, message)
@@ -43,18 +40,10 @@ pub fn create_image_builder(
     state: &mut RegionState,
     req: CreateImageBuilderRequest,
 ) -> Result<CreateImageBuilderResult, ApiError> {
-    if state.image_builders.contains_key(&req.name) {
-        return Err(ApiError::already_exists(format!(
-            "Image builder {} already exists.",
-            req.name
-        )));
-    }
-    if ctx.rules.enforce_quotas && state.image_builders.len() >= quotas::IMAGE_BUILDERS_PER_REGION {
-        return Err(ApiError::limit_exceeded(format!(
-            "The maximum number of image builders in this Region ({}) has been reached.",
-            quotas::IMAGE_BUILDERS_PER_REGION
-        )));
-    }
+    state.image_builders.check_new(
+        &req.name,
+        ctx.rules.quota(quotas::IMAGE_BUILDERS_PER_REGION),
+    )?;
     instance_types::check_listed(
         IMAGE_BUILDER_INSTANCE_TYPES,
         &req.instance_type,
@@ -107,6 +96,7 @@ pub fn create_image_builder(
                 ctx,
             )),
         },
+        &mut state.tags,
     );
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);
@@ -128,7 +118,7 @@ pub fn describe_image_builders(
         req.next_token.as_deref(),
         page_size(req.max_results, DEFAULT_PAGE_SIZE),
         |record| record.builder.clone(),
-        builder_not_found,
+        Collection::<ImageBuilderRecord>::not_found,
     )?;
     Ok(DescribeImageBuildersResult {
         image_builders: Some(builders),
@@ -141,10 +131,7 @@ pub fn start_image_builder(
     state: &mut RegionState,
     req: StartImageBuilderRequest,
 ) -> Result<StartImageBuilderResult, ApiError> {
-    let record = state
-        .image_builders
-        .get_mut(&req.name)
-        .ok_or_else(|| builder_not_found(&req.name))?;
+    let record = state.image_builders.find_mut(&req.name)?;
     match record.builder.state {
         Some(ImageBuilderState::Stopped) => {
             record.begin(
@@ -179,10 +166,7 @@ pub fn stop_image_builder(
     state: &mut RegionState,
     req: StopImageBuilderRequest,
 ) -> Result<StopImageBuilderResult, ApiError> {
-    let record = state
-        .image_builders
-        .get_mut(&req.name)
-        .ok_or_else(|| builder_not_found(&req.name))?;
+    let record = state.image_builders.find_mut(&req.name)?;
     match record.builder.state {
         Some(ImageBuilderState::Running) => {
             record.begin(
@@ -210,10 +194,7 @@ pub fn delete_image_builder(
     state: &mut RegionState,
     req: DeleteImageBuilderRequest,
 ) -> Result<DeleteImageBuilderResult, ApiError> {
-    let record = state
-        .image_builders
-        .get_mut(&req.name)
-        .ok_or_else(|| builder_not_found(&req.name))?;
+    let record = state.image_builders.find_mut(&req.name)?;
     match record.builder.state {
         Some(
             ImageBuilderState::Running | ImageBuilderState::Stopped | ImageBuilderState::Failed,
@@ -240,10 +221,7 @@ pub fn create_image_builder_streaming_url(
     req: CreateImageBuilderStreamingURLRequest,
 ) -> Result<CreateImageBuilderStreamingURLResult, ApiError> {
     let validity = validity(req.validity, DEFAULT_VALIDITY)?;
-    let record = state
-        .image_builders
-        .get(&req.name)
-        .ok_or_else(|| builder_not_found(&req.name))?;
+    let record = state.image_builders.find(&req.name)?;
     if record.builder.state != Some(ImageBuilderState::Running) {
         return Err(not_permitted(format!(
             "Image builder {} is {}; streaming URLs need a RUNNING image builder.",

@@ -312,11 +312,8 @@ pub fn delete_image(
     }
     let mut image = record.image.clone();
     image.state = Some(ImageState::Deleting);
-    state.images.remove(&req.name);
+    state.images.remove(&req.name, &mut state.tags);
     state.image_permissions.remove(&req.name);
-    if let Some(arn) = &image.arn {
-        state.tags.remove_resource(arn);
-    }
     Ok(DeleteImageResult { image: Some(image) })
 }
 
@@ -362,6 +359,7 @@ pub fn create_updated_image(
             image: image.clone(),
             transition: Some(Transition::after_delay(ImageState::Available, ctx)),
         },
+        &mut state.tags,
     );
     if let Some(tags) = req.new_image_tags {
         state.tags.merge(&arn, tags);

@@ -13,8 +13,6 @@ use crate::generated::types::{
     DescribeSessionsRequest, DescribeSessionsResult, ExpireSessionRequest, ExpireSessionResult,
     FleetState, Session, SessionConnectionState, SessionState,
 };
-use crate::handlers::fleets::fleet_not_found;
-use crate::handlers::stacks::stack_not_found;
 use crate::pagination::{map_after, page, page_size};
 use crate::state::RegionState;
 use crate::validation::{check_range, Violations};
@@ -60,17 +58,11 @@ pub fn create_streaming_url(
     req: CreateStreamingURLRequest,
 ) -> Result<CreateStreamingURLResult, ApiError> {
     let validity = validity(req.validity, DEFAULT_VALIDITY)?;
-    if !state.stacks.contains_key(&req.stack_name) {
-        return Err(stack_not_found(&req.stack_name));
-    }
-    let fleet = &state
-        .fleets
-        .get(&req.fleet_name)
-        .ok_or_else(|| fleet_not_found(&req.fleet_name))?
-        .fleet;
+    state.stacks.find(&req.stack_name)?;
+    let fleet = &state.fleets.find(&req.fleet_name)?.fleet;
     if !state
         .fleet_stacks
-        .contains(&(req.stack_name.clone(), req.fleet_name.clone()))
+        .contains(&req.stack_name, &req.fleet_name)
     {
         return Err(ApiError::invalid_combination(format!(
             "Fleet {} is not associated with stack {}.",

@@ -15,15 +15,12 @@ use crate::handlers::stack_rules::{
     MAX_CLIPBOARD_LENGTH,
 };
 use crate::pagination::describe;
+use crate::state::collection::Collection;
 use crate::state::RegionState;
 
 /// Stacks per DescribeStacks page. The model has no MaxResults for it; AWS does not
 /// document its page size.
 pub const DESCRIBE_STACKS_PAGE_SIZE: usize = 25;
-
-pub fn stack_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("Stack {name} does not exist."))
-}
 
 pub fn create_stack(
     ctx: &RequestContext,
@@ -39,18 +36,9 @@ pub fn create_stack(
     if let Some(agent) = &req.agent_access_config {
         check_agent_access(agent, &ctx.tenant.region)?;
     }
-    if state.stacks.contains_key(&req.name) {
-        return Err(ApiError::already_exists(format!(
-            "Stack {} already exists.",
-            req.name
-        )));
-    }
-    if ctx.rules.enforce_quotas && state.stacks.len() >= quotas::STACKS_PER_REGION {
-        return Err(ApiError::limit_exceeded(format!(
-            "The maximum number of stacks in this Region ({}) has been reached.",
-            quotas::STACKS_PER_REGION
-        )));
-    }
+    state
+        .stacks
+        .check_new(&req.name, ctx.rules.quota(quotas::STACKS_PER_REGION))?;
     let arn = resource_arn(ctx.tenant, "stack", &req.name);
     let stack = Stack {
         arn: Some(arn.clone()),
@@ -79,7 +67,9 @@ pub fn create_stack(
         storage_connector_authentication: req.storage_connector_authentication,
     };
     keep_settings_bucket(state, &stack);
-    state.stacks.insert(req.name, stack.clone());
+    state
+        .stacks
+        .insert(req.name, stack.clone(), &mut state.tags);
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);
     }
@@ -98,7 +88,7 @@ pub fn describe_stacks(
         req.next_token.as_deref(),
         DESCRIBE_STACKS_PAGE_SIZE,
         Stack::clone,
-        stack_not_found,
+        Collection::<Stack>::not_found,
     )?;
     Ok(DescribeStacksResult {
         stacks: Some(stacks),
@@ -111,10 +101,7 @@ pub fn update_stack(
     state: &mut RegionState,
     req: UpdateStackRequest,
 ) -> Result<UpdateStackResult, ApiError> {
-    let existing = state
-        .stacks
-        .get(&req.name)
-        .ok_or_else(|| stack_not_found(&req.name))?;
+    let existing = state.stacks.find(&req.name)?;
     if let Some(settings) = &req.user_settings {
         check_user_settings(settings)?;
     }
@@ -200,7 +187,7 @@ pub fn update_stack(
         stack.storage_connector_authentication = Some(v);
     }
     keep_settings_bucket(state, &stack);
-    state.stacks.insert(req.name, stack.clone());
+    *state.stacks.find_mut(&req.name)? = stack.clone();
     Ok(UpdateStackResult { stack: Some(stack) })
 }
 
@@ -209,21 +196,15 @@ pub fn delete_stack(
     state: &mut RegionState,
     req: DeleteStackRequest,
 ) -> Result<DeleteStackResult, ApiError> {
-    if !state.stacks.contains_key(&req.name) {
-        return Err(stack_not_found(&req.name));
-    }
+    state.stacks.find(&req.name)?;
     if state.fleets_of_stack(&req.name).next().is_some() {
         return Err(ApiError::in_use(format!(
             "Cannot delete stack {}. This stack has fleets associated with it. Only stacks with no fleets associated with it can be deleted.",
             req.name
         )));
     }
-    let stack = state.stacks.remove(&req.name).expect("checked above");
-    let name = req.name;
-    state.user_stacks.retain(|(stack, _)| *stack != name);
-    if let Some(arn) = &stack.arn {
-        state.tags.remove_resource(arn);
-    }
+    state.stacks.remove(&req.name, &mut state.tags);
+    state.user_stacks.remove_left(&req.name);
     Ok(DeleteStackResult {})
 }
 

@@ -3,6 +3,7 @@
 use crate::arn::{resource_arn, Arn};
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::generated::overlay::TAGGABLE_RESOURCE_TYPES;
 use crate::generated::types::{
     ListTagsForResourceRequest, ListTagsForResourceResponse, TagResourceRequest,
     TagResourceResponse, UntagResourceRequest, UntagResourceResponse,
@@ -10,15 +11,20 @@ use crate::generated::types::{
 use crate::state::tags::MAX_TAGS_PER_RESOURCE;
 use crate::state::RegionState;
 
-/// The canonical ARN of an existing resource in the caller's account and region.
+/// The canonical ARN of an existing taggable resource in the caller's account and region.
 fn existing_resource(
     ctx: &RequestContext,
     state: &RegionState,
     arn: &str,
 ) -> Result<String, ApiError> {
     Arn::parse(arn)
-        .filter(|parsed| state.resource_exists(ctx.tenant, parsed))
+        .filter(|parsed| {
+            parsed.account == ctx.tenant.account
+                && parsed.region == ctx.tenant.region
+                && TAGGABLE_RESOURCE_TYPES.contains(&parsed.resource_type.as_str())
+        })
         .map(|parsed| resource_arn(ctx.tenant, &parsed.resource_type, &parsed.name))
+        .filter(|canonical| state.resource_exists(canonical))
         .ok_or_else(|| ApiError::not_found(format!("The resource {arn} does not exist.")))
 }
 

@@ -2,8 +2,6 @@
 //! EnableUser, DisableUser, BatchAssociateUserStack, BatchDisassociateUserStack,
 //! DescribeUserStackAssociations.
 
-use std::ops::Bound;
-
 use crate::arn::resource_arn;
 use crate::config::quotas;
 use crate::context::RequestContext;
@@ -41,10 +39,6 @@ fn require_userpool(authentication_type: AuthenticationType) -> Result<(), ApiEr
     }
 }
 
-fn user_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("User {name} does not exist in the user pool."))
-}
-
 pub fn create_user(
     ctx: &RequestContext,
     state: &mut RegionState,
@@ -67,18 +61,9 @@ pub fn create_user(
             ))),
         };
     }
-    if state.users.contains_key(&req.user_name) {
-        return Err(ApiError::already_exists(format!(
-            "User {} already exists in the user pool.",
-            req.user_name
-        )));
-    }
-    if ctx.rules.enforce_quotas && state.users.len() >= quotas::USERS_PER_POOL {
-        return Err(ApiError::limit_exceeded(format!(
-            "The user pool already has the maximum of {} users.",
-            quotas::USERS_PER_POOL
-        )));
-    }
+    state
+        .users
+        .check_new(&req.user_name, ctx.rules.quota(quotas::USERS_PER_POOL))?;
     let user = User {
         arn: Some(resource_arn(ctx.tenant, "user/userpool", &req.user_name)),
         user_name: Some(req.user_name.clone()),
@@ -89,7 +74,7 @@ pub fn create_user(
         created_time: Some(ctx.now),
         authentication_type: AuthenticationType::Userpool,
     };
-    state.users.insert(req.user_name, user);
+    state.users.insert(req.user_name, user, &mut state.tags);
     Ok(CreateUserResult {})
 }
 
@@ -115,11 +100,9 @@ pub fn delete_user(
     req: DeleteUserRequest,
 ) -> Result<DeleteUserResult, ApiError> {
     require_userpool(req.authentication_type)?;
-    state
-        .users
-        .remove(&req.user_name)
-        .ok_or_else(|| user_not_found(&req.user_name))?;
-    state.user_stacks.retain(|(_, user)| *user != req.user_name);
+    state.users.find(&req.user_name)?;
+    state.users.remove(&req.user_name, &mut state.tags);
+    state.user_stacks.remove_right(&req.user_name);
     Ok(DeleteUserResult {})
 }
 
@@ -130,10 +113,7 @@ fn set_enabled(
     enabled: bool,
 ) -> Result<(), ApiError> {
     require_userpool(authentication_type)?;
-    let user = state
-        .users
-        .get_mut(user_name)
-        .ok_or_else(|| user_not_found(user_name))?;
+    let user = state.users.find_mut(user_name)?;
     user.enabled = Some(enabled);
     Ok(())
 }
@@ -213,7 +193,7 @@ pub fn batch_associate_user_stack(
             None => {
                 state
                     .user_stacks
-                    .insert((entry.stack_name, entry.user_name));
+                    .insert(&entry.stack_name, &entry.user_name);
             }
         }
     }
@@ -234,7 +214,7 @@ pub fn batch_disassociate_user_stack(
             None => {
                 state
                     .user_stacks
-                    .remove(&(entry.stack_name, entry.user_name));
+                    .remove(&entry.stack_name, &entry.user_name);
             }
         }
     }
@@ -270,10 +250,9 @@ pub fn describe_user_stack_associations(
     // Pages follow the (stack, user) order of the association set.
     let size = page_size(req.max_results, DEFAULT_PAGE_SIZE);
     let (items, next_token) = page(ctx, req.next_token.as_deref(), size, |after| {
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         state
             .user_stacks
-            .range((start, Bound::Unbounded))
+            .pairs_after(after)
             .filter(|(stack, user)| {
                 req.stack_name.as_ref().is_none_or(|s| s == stack)
                     && req.user_name.as_ref().is_none_or(|u| u == user)

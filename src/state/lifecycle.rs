@@ -9,6 +9,7 @@ use crate::context::RequestContext;
 use crate::generated::types::{
     ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
 };
+use crate::state::collection::Resource;
 
 /// A state change under way. Its fields are private so that every transition is due at
 /// the request's `transition_due()`: the region settles lazily and relies on that.
@@ -129,5 +130,29 @@ impl ImageRecord {
             self.transition = None;
             self.image.state = Some(to);
         }
+    }
+}
+
+impl Resource for FleetRecord {
+    const KIND: &'static str = "Fleet";
+    const PLURAL: &'static str = "fleets";
+    fn taggable_arn(&self) -> Option<&str> {
+        Some(&self.fleet.arn)
+    }
+}
+
+impl Resource for ImageBuilderRecord {
+    const KIND: &'static str = "Image builder";
+    const PLURAL: &'static str = "image builders";
+    fn taggable_arn(&self) -> Option<&str> {
+        self.builder.arn.as_deref()
+    }
+}
+
+impl Resource for ImageRecord {
+    const KIND: &'static str = "Image";
+    const PLURAL: &'static str = "images";
+    fn taggable_arn(&self) -> Option<&str> {
+        self.image.arn.as_deref()
     }
 }

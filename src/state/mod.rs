@@ -1,16 +1,19 @@
 //! All emulated state, partitioned by (account, region) so that nothing leaks across.
 
+pub mod associations;
+pub mod collection;
 pub mod lifecycle;
 pub mod tags;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::arn::Arn;
 use crate::generated::types::{ImagePermissions, Session, Stack, User};
 use crate::tenant::Tenant;
+use associations::Associations;
+use collection::{Collection, Resource};
 use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord, Transition};
 
 #[derive(Default)]
@@ -81,7 +84,8 @@ impl Store {
     pub fn import(&self, states: Vec<TenantState>) {
         let mut regions = write(&self.regions);
         regions.clear();
-        for TenantState { tenant, state } in states {
+        for TenantState { tenant, mut state } in states {
+            state.after_load();
             regions.insert(tenant, Arc::new(RwLock::new(state)));
         }
     }
@@ -158,19 +162,19 @@ impl Store {
 #[serde(default)]
 pub struct RegionState {
     /// Ordered by name: DescribeStacks pages over this order.
-    pub stacks: BTreeMap<String, Stack>,
-    pub fleets: BTreeMap<String, FleetRecord>,
-    pub image_builders: BTreeMap<String, ImageBuilderRecord>,
+    pub stacks: Collection<Stack>,
+    pub fleets: Collection<FleetRecord>,
+    pub image_builders: Collection<ImageBuilderRecord>,
     /// This account's own (private) images; public ones come from the catalogue.
-    pub images: BTreeMap<String, ImageRecord>,
+    pub images: Collection<ImageRecord>,
     /// Image name -> account it is shared with -> what that account may do.
     pub image_permissions: BTreeMap<String, BTreeMap<String, ImagePermissions>>,
     /// (stack, fleet) pairs.
-    pub fleet_stacks: BTreeSet<(String, String)>,
+    pub fleet_stacks: Associations,
     /// User-pool users by user name (case-sensitive, as AWS documents).
-    pub users: BTreeMap<String, User>,
+    pub users: Collection<User>,
     /// (stack, user name) pairs of user-pool users.
-    pub user_stacks: BTreeSet<(String, String)>,
+    pub user_stacks: Associations,
     /// Streaming sessions by id.
     pub sessions: BTreeMap<String, Session>,
     pub tags: tags::TagStore,
@@ -190,17 +194,22 @@ pub struct RegionState {
 }
 
 impl RegionState {
-    /// Whether `arn` names a resource that exists here (the tagging operations' check).
-    pub fn resource_exists(&self, tenant: &Tenant, arn: &Arn) -> bool {
-        if arn.region != tenant.region || arn.account != tenant.account {
-            return false;
-        }
-        match arn.resource_type.as_str() {
-            "stack" => self.stacks.contains_key(&arn.name),
-            "fleet" => self.fleets.contains_key(&arn.name),
-            "image-builder" => self.image_builders.contains_key(&arn.name),
-            "image" => self.images.contains_key(&arn.name),
-            _ => false,
+    /// Whether `arn` names a taggable resource that exists here (the tagging operations'
+    /// check), by the registry the collections keep.
+    pub fn resource_exists(&self, arn: &str) -> bool {
+        self.tags.is_registered(arn)
+    }
+
+    /// Rebuilds what loading does not carry: the registry of taggable ARNs.
+    pub fn after_load(&mut self) {
+        let arns: Vec<String> = (self.stacks.taggable_arns())
+            .chain(self.fleets.taggable_arns())
+            .chain(self.image_builders.taggable_arns())
+            .chain(self.images.taggable_arns())
+            .map(str::to_string)
+            .collect();
+        for arn in arns {
+            self.tags.register(&arn);
         }
     }
 
@@ -238,14 +247,11 @@ impl RegionState {
         let mut gone = Vec::new();
         for (name, record) in self.image_builders.iter_mut() {
             if !record.settle(now) {
-                gone.push((name.clone(), record.builder.arn.clone()));
+                gone.push(name.clone());
             }
         }
-        for (name, arn) in gone {
-            self.image_builders.remove(&name);
-            if let Some(arn) = arn {
-                self.tags.remove_resource(&arn);
-            }
+        for name in gone {
+            self.image_builders.remove(&name, &mut self.tags);
         }
         for record in self.image_builders.values() {
             next_due = next_due.min(Transition::due_of(record.transition));
@@ -254,17 +260,11 @@ impl RegionState {
     }
 
     pub fn fleets_of_stack<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = &'a str> {
-        self.fleet_stacks
-            .range((stack.to_string(), String::new())..)
-            .take_while(move |(s, _)| s == stack)
-            .map(|(_, fleet)| fleet.as_str())
+        self.fleet_stacks.rights_of(stack)
     }
 
     pub fn stacks_of_fleet<'a>(&'a self, fleet: &'a str) -> impl Iterator<Item = &'a str> {
-        self.fleet_stacks
-            .iter()
-            .filter(move |(_, f)| f == fleet)
-            .map(|(stack, _)| stack.as_str())
+        self.fleet_stacks.lefts_of(fleet)
     }
 }
 
@@ -280,6 +280,23 @@ pub fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Resource for Stack {
+    const KIND: &'static str = "Stack";
+    const PLURAL: &'static str = "stacks";
+    fn taggable_arn(&self) -> Option<&str> {
+        self.arn.as_deref()
+    }
+}
+
+impl Resource for User {
+    const KIND: &'static str = "User";
+    const PLURAL: &'static str = "users";
+    /// Users have ARNs but no tags.
+    fn taggable_arn(&self) -> Option<&str> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -308,12 +325,16 @@ mod tests {
             state.needs_settling(0.0),
             "a fresh or loaded region settles first"
         );
-        state.fleets.insert("f".into(), starting_fleet(10.0));
+        state
+            .fleets
+            .insert("f".into(), starting_fleet(10.0), &mut state.tags);
         state.settle(5.0);
         assert!(!state.needs_settling(9.9), "nothing is due before 10");
         assert_eq!(state.fleets["f"].fleet.state, FleetState::Starting);
 
-        state.fleets.insert("g".into(), starting_fleet(20.0));
+        state
+            .fleets
+            .insert("g".into(), starting_fleet(20.0), &mut state.tags);
         state.expect_transition_by(20.0);
         assert!(state.needs_settling(10.0));
         state.settle(10.0);

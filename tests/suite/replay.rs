@@ -219,3 +219,31 @@ fn a_builder_streaming_url_is_a_read_and_records_nothing() {
     assert_eq!(records(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Tagging finds resources by a registry rebuilt on loading, whether the state comes back
+/// from the journal or from a snapshot.
+#[test]
+fn resources_loaded_from_a_snapshot_can_be_tagged() {
+    let dir = temp_dir("tag-after-load");
+    let config = Config::default();
+    let arn = "arn:aws:appstream:us-east-1:000000000000:stack/s";
+    let tag = |durable: &Durable| {
+        let input = json!({"ResourceArn": arn, "Tags": {"k": "v"}});
+        call(durable, &config, "TagResource", input)
+    };
+    let durable = durable_store(&dir, &config).unwrap();
+    assert_eq!(
+        call(&durable, &config, "CreateStack", json!({"Name": "s"})),
+        200
+    );
+    drop(durable);
+    // The first reopen replays the journal into a snapshot; the second loads only that.
+    for _ in 0..2 {
+        let durable = durable_store(&dir, &config).unwrap();
+        assert_eq!(tag(&durable), 200);
+    }
+    let durable = durable_store(&dir, &config).unwrap();
+    let other = json!({"ResourceArn": arn.replace("stack/s", "stack/t"), "Tags": {"k": "v"}});
+    assert_eq!(call(&durable, &config, "TagResource", other), 404);
+    let _ = std::fs::remove_dir_all(&dir);
+}

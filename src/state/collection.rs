@@ -1,0 +1,109 @@
+//! One resource family's resources in a region, by name: lookups that answer AWS's
+//! not-found error, creation with the duplicate and quota checks, and removal that also
+//! drops the resource's tags. Every family keeps its resources in one of these.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::state::tags::TagStore;
+
+/// What a collection needs to know of its resources.
+pub trait Resource {
+    /// How messages name one, e.g. "Fleet" or "Image builder".
+    const KIND: &'static str;
+    /// How quota messages name several, e.g. "fleets".
+    const PLURAL: &'static str;
+    /// The resource's ARN when it is taggable.
+    fn taggable_arn(&self) -> Option<&str>;
+}
+
+/// Resources by name, in name order (the order Describe* pages in). Serialized as the
+/// plain map, so snapshots keep their form.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Collection<R> {
+    by_name: BTreeMap<String, R>,
+}
+
+impl<R> Default for Collection<R> {
+    fn default() -> Self {
+        Collection {
+            by_name: BTreeMap::new(),
+        }
+    }
+}
+
+/// Reads see the collection as the map it is.
+impl<R> std::ops::Deref for Collection<R> {
+    type Target = BTreeMap<String, R>;
+    fn deref(&self) -> &Self::Target {
+        &self.by_name
+    }
+}
+
+impl<R: Resource> Collection<R> {
+    /// The not-found error every family answers for a name it does not have.
+    pub fn not_found(name: &str) -> ApiError {
+        ApiError::not_found(format!("{} {name} does not exist.", R::KIND))
+    }
+
+    pub fn find(&self, name: &str) -> Result<&R, ApiError> {
+        self.by_name.get(name).ok_or_else(|| Self::not_found(name))
+    }
+
+    pub fn find_mut(&mut self, name: &str) -> Result<&mut R, ApiError> {
+        self.by_name
+            .get_mut(name)
+            .ok_or_else(|| Self::not_found(name))
+    }
+
+    /// Whether `name` may be created: not taken, and within `quota` when one applies.
+    pub fn check_new(&self, name: &str, quota: Option<usize>) -> Result<(), ApiError> {
+        if self.by_name.contains_key(name) {
+            return Err(ApiError::already_exists(format!(
+                "{} {name} already exists.",
+                R::KIND
+            )));
+        }
+        match quota {
+            Some(limit) if self.by_name.len() >= limit => Err(ApiError::limit_exceeded(format!(
+                "The maximum number of {} in this Region ({limit}) has been reached.",
+                R::PLURAL
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds a resource (after `check_new`), registering its ARN with the tag store so that
+    /// the tagging operations find it.
+    pub fn insert(&mut self, name: String, resource: R, tags: &mut TagStore) {
+        if let Some(arn) = resource.taggable_arn() {
+            tags.register(arn);
+        }
+        self.by_name.insert(name, resource);
+    }
+
+    /// Removes a resource, and its tags with it.
+    pub fn remove(&mut self, name: &str, tags: &mut TagStore) -> Option<R> {
+        let removed = self.by_name.remove(name)?;
+        if let Some(arn) = removed.taggable_arn() {
+            tags.remove_resource(arn);
+        }
+        Some(removed)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut R> {
+        self.by_name.values_mut()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut R)> {
+        self.by_name.iter_mut()
+    }
+
+    /// Every taggable ARN, to rebuild the tag store's registry after loading.
+    pub fn taggable_arns(&self) -> impl Iterator<Item = &str> {
+        self.by_name.values().filter_map(R::taggable_arn)
+    }
+}
