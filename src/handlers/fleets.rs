@@ -4,7 +4,6 @@ use crate::arn::resource_arn;
 use crate::config::quotas;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     ComputeCapacity, ComputeCapacityStatus, CreateFleetRequest, CreateFleetResult,
     DeleteFleetRequest, DeleteFleetResult, DescribeFleetsRequest, DescribeFleetsResult, Fleet,
@@ -18,7 +17,7 @@ use crate::handlers::images::{lookup_by_name, resolve_image};
 use crate::handlers::instance_types;
 use crate::pagination::describe;
 use crate::state::collection::Collection;
-use crate::state::lifecycle::FleetRecord;
+use crate::state::lifecycle::{begin, FleetRecord, Lifecycle, Outcome, START_FLEET, STOP_FLEET};
 use crate::state::RegionState;
 
 /// Fleets per DescribeFleets page; like DescribeStacks, the model has no MaxResults.
@@ -444,21 +443,8 @@ pub fn start_fleet(
     req: StartFleetRequest,
 ) -> Result<StartFleetResult, ApiError> {
     let record = state.fleets.find_mut(&req.name)?;
-    match record.fleet.state {
-        FleetState::Stopped => {
-            record.begin(FleetState::Starting, FleetState::Running, ctx);
-            Ok(StartFleetResult {})
-        }
-        // Already on its way up: starting again changes nothing.
-        FleetState::Starting | FleetState::Running => Ok(StartFleetResult {}),
-        FleetState::Stopping => Err(ApiError::modeled(
-            ModeledError::ConcurrentModificationException,
-            format!(
-                "Fleet {} is STOPPING; start it once it is STOPPED.",
-                req.name
-            ),
-        )),
-    }
+    begin(record, &req.name, &START_FLEET, ctx)?;
+    Ok(StartFleetResult {})
 }
 
 pub fn stop_fleet(
@@ -467,11 +453,7 @@ pub fn stop_fleet(
     req: StopFleetRequest,
 ) -> Result<StopFleetResult, ApiError> {
     let record = state.fleets.find_mut(&req.name)?;
-    if matches!(
-        record.fleet.state,
-        FleetState::Starting | FleetState::Running
-    ) {
-        record.begin(FleetState::Stopping, FleetState::Stopped, ctx);
+    if begin(record, &req.name, &STOP_FLEET, ctx)? == Outcome::Began {
         // Stopping a fleet ends its streaming sessions.
         state.sessions.retain(|_, s| s.fleet_name != req.name);
     }

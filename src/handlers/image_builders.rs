@@ -20,7 +20,10 @@ use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
 use crate::pagination::{describe, page_size};
 use crate::state::collection::Collection;
-use crate::state::lifecycle::{ImageBuilderRecord, Transition};
+use crate::state::lifecycle::{
+    begin, ImageBuilderRecord, Outcome, Transition, DELETE_IMAGE_BUILDER, START_IMAGE_BUILDER,
+    STOP_IMAGE_BUILDER,
+};
 use crate::state::RegionState;
 
 const DEFAULT_PAGE_SIZE: usize = 25;
@@ -132,28 +135,9 @@ pub fn start_image_builder(
     req: StartImageBuilderRequest,
 ) -> Result<StartImageBuilderResult, ApiError> {
     let record = state.image_builders.find_mut(&req.name)?;
-    match record.builder.state {
-        Some(ImageBuilderState::Stopped) => {
-            record.begin(
-                ImageBuilderState::Pending,
-                Some(ImageBuilderState::Running),
-                ctx,
-            );
-            if let Some(version) = req.appstream_agent_version {
-                record.builder.appstream_agent_version = Some(version);
-            }
-        }
-        // On its way up already.
-        Some(ImageBuilderState::Pending | ImageBuilderState::Running) => {}
-        _ => {
-            return Err(ApiError::modeled(
-                ModeledError::ResourceNotAvailableException,
-                format!(
-                    "Image builder {} is {}; it can be started when STOPPED.",
-                    req.name,
-                    state_name(&record.builder)
-                ),
-            ))
+    if begin(record, &req.name, &START_IMAGE_BUILDER, ctx)? == Outcome::Began {
+        if let Some(version) = req.appstream_agent_version {
+            record.builder.appstream_agent_version = Some(version);
         }
     }
     Ok(StartImageBuilderResult {
@@ -167,23 +151,7 @@ pub fn stop_image_builder(
     req: StopImageBuilderRequest,
 ) -> Result<StopImageBuilderResult, ApiError> {
     let record = state.image_builders.find_mut(&req.name)?;
-    match record.builder.state {
-        Some(ImageBuilderState::Running) => {
-            record.begin(
-                ImageBuilderState::Stopping,
-                Some(ImageBuilderState::Stopped),
-                ctx,
-            );
-        }
-        Some(ImageBuilderState::Stopping | ImageBuilderState::Stopped) => {}
-        _ => {
-            return Err(not_permitted(format!(
-                "Image builder {} is {}; it can be stopped when RUNNING.",
-                req.name,
-                state_name(&record.builder)
-            )))
-        }
-    }
+    begin(record, &req.name, &STOP_IMAGE_BUILDER, ctx)?;
     Ok(StopImageBuilderResult {
         image_builder: Some(record.builder.clone()),
     })
@@ -195,21 +163,7 @@ pub fn delete_image_builder(
     req: DeleteImageBuilderRequest,
 ) -> Result<DeleteImageBuilderResult, ApiError> {
     let record = state.image_builders.find_mut(&req.name)?;
-    match record.builder.state {
-        Some(
-            ImageBuilderState::Running | ImageBuilderState::Stopped | ImageBuilderState::Failed,
-        ) => {
-            record.begin(ImageBuilderState::Deleting, None, ctx);
-        }
-        Some(ImageBuilderState::Deleting) => {}
-        _ => {
-            return Err(not_permitted(format!(
-                "Image builder {} is {}; it can be deleted when RUNNING, STOPPED or FAILED.",
-                req.name,
-                state_name(&record.builder)
-            )))
-        }
-    }
+    begin(record, &req.name, &DELETE_IMAGE_BUILDER, ctx)?;
     Ok(DeleteImageBuilderResult {
         image_builder: Some(record.builder.clone()),
     })

@@ -357,7 +357,7 @@ pub fn create_updated_image(
         req.new_image_name,
         ImageRecord {
             image: image.clone(),
-            transition: Some(Transition::after_delay(ImageState::Available, ctx)),
+            transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
         },
         &mut state.tags,
     );

@@ -2,27 +2,36 @@
 //! booting, images being created). A pending transition is applied lazily when the
 //! region is next touched, so a client polling Describe* sees the states in order and
 //! no background task is needed.
+//!
+//! Each family declares its actions as tables (`Action`): from which states an action
+//! may begin, the state it shows at once, the state it ends in, the states where it
+//! changes nothing, and the error otherwise. `begin` applies a row; `Collection::settle`
+//! completes due transitions for every family alike.
 
 use serde::{Deserialize, Serialize};
 
 use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
 };
-use crate::state::collection::Resource;
+use crate::state::collection::{Collection, Resource};
+use crate::state::tags::TagStore;
 
 /// A state change under way. Its fields are private so that every transition is due at
 /// the request's `transition_due()`: the region settles lazily and relies on that.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Transition<S> {
-    to: S,
+    /// The state it ends in; `None` means the resource is gone (the end of DELETING).
+    to: Option<S>,
     /// Epoch seconds.
     due: f64,
 }
 
 impl<S: Copy> Transition<S> {
     /// A change to `to`, due once the configured transition delay has passed.
-    pub fn after_delay(to: S, ctx: &RequestContext) -> Self {
+    pub fn after_delay(to: Option<S>, ctx: &RequestContext) -> Self {
         Transition {
             to,
             due: ctx.transition_due(),
@@ -31,16 +40,115 @@ impl<S: Copy> Transition<S> {
 
     #[cfg(test)]
     pub fn due_at(to: S, due: f64) -> Self {
-        Transition { to, due }
+        Transition { to: Some(to), due }
     }
 
     /// When `transition`, if any, comes due (never, without one).
     pub fn due_of(transition: Option<Self>) -> f64 {
         transition.map_or(f64::INFINITY, |t| t.due)
     }
+}
 
-    fn due_by(&self, now: f64) -> Option<S> {
-        (now >= self.due).then_some(self.to)
+/// A state an API names, e.g. `RUNNING`.
+pub trait StateName: Copy + PartialEq + 'static {
+    fn name(self) -> &'static str;
+}
+
+macro_rules! state_names {
+    ($($state:ty),*) => {$(
+        impl StateName for $state {
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+        }
+    )*};
+}
+state_names!(FleetState, ImageBuilderState, ImageState);
+
+/// A resource whose state moves through transitions.
+pub trait Lifecycle: Resource {
+    type State: StateName;
+    fn state(&self) -> Option<Self::State>;
+    /// Moves to `state` at once, with whatever else follows from it.
+    fn set_state(&mut self, state: Self::State);
+    fn transition(&self) -> &Option<Transition<Self::State>>;
+    fn transition_mut(&mut self) -> &mut Option<Transition<Self::State>>;
+}
+
+/// One action of a lifecycle, as a row of its family's table.
+pub struct Action<S: 'static> {
+    /// How messages say what the action does to a resource, e.g. "started".
+    pub done: &'static str,
+    /// The states it may begin from.
+    pub from: &'static [S],
+    /// The state it shows at once.
+    pub during: S,
+    /// The state it ends in after the transition delay; `None`: the resource is gone.
+    pub then: Option<S>,
+    /// The states in which it changes nothing.
+    pub unchanged_in: &'static [S],
+    /// The error in any other state.
+    pub otherwise: ModeledError,
+}
+
+/// What an action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Began,
+    Unchanged,
+}
+
+/// Applies `action` to the resource `name`, or says why it cannot be.
+pub fn begin<R: Lifecycle>(
+    record: &mut R,
+    name: &str,
+    action: &Action<R::State>,
+    ctx: &RequestContext,
+) -> Result<Outcome, ApiError> {
+    let current = record.state();
+    if current.is_some_and(|s| action.from.contains(&s)) {
+        record.set_state(action.during);
+        *record.transition_mut() = Some(Transition::after_delay(action.then, ctx));
+        return Ok(Outcome::Began);
+    }
+    if current.is_some_and(|s| action.unchanged_in.contains(&s)) {
+        return Ok(Outcome::Unchanged);
+    }
+    let from: Vec<&str> = action.from.iter().map(|s| s.name()).collect();
+    Err(ApiError::modeled(
+        action.otherwise,
+        format!(
+            "{} {name} is {}; it can be {} when {}.",
+            R::KIND,
+            current.map_or("UNKNOWN", StateName::name),
+            action.done,
+            from.join(" or ")
+        ),
+    ))
+}
+
+impl<R: Lifecycle> Collection<R> {
+    /// Completes every transition due by `now`, removing resources whose transition ends
+    /// them; returns when the next one comes due.
+    pub fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64 {
+        let mut gone = Vec::new();
+        let mut next_due = f64::INFINITY;
+        for (name, record) in self.iter_mut() {
+            match *record.transition() {
+                Some(t) if now >= t.due => {
+                    *record.transition_mut() = None;
+                    match t.to {
+                        Some(state) => record.set_state(state),
+                        None => gone.push(name.clone()),
+                    }
+                }
+                other => next_due = next_due.min(Transition::due_of(other)),
+            }
+        }
+        for name in gone {
+            self.remove(&name, tags);
+        }
+        next_due
     }
 }
 
@@ -50,23 +158,35 @@ pub struct FleetRecord {
     pub transition: Option<Transition<FleetState>>,
 }
 
-impl FleetRecord {
-    pub fn settle(&mut self, now: f64) {
-        if let Some(to) = self.transition.and_then(|t| t.due_by(now)) {
-            self.transition = None;
-            self.set_state(to);
-        }
-    }
+/// StartFleet and StopFleet.
+pub const START_FLEET: Action<FleetState> = Action {
+    done: "started",
+    from: &[FleetState::Stopped],
+    during: FleetState::Starting,
+    then: Some(FleetState::Running),
+    unchanged_in: &[FleetState::Starting, FleetState::Running],
+    otherwise: ModeledError::ConcurrentModificationException,
+};
 
-    /// Moves to `now` at once and on to `then` after the transition delay.
-    pub fn begin(&mut self, now: FleetState, then: FleetState, ctx: &RequestContext) {
-        self.set_state(now);
-        self.transition = Some(Transition::after_delay(then, ctx));
+pub const STOP_FLEET: Action<FleetState> = Action {
+    done: "stopped",
+    from: &[FleetState::Starting, FleetState::Running],
+    during: FleetState::Stopping,
+    then: Some(FleetState::Stopped),
+    unchanged_in: &[FleetState::Stopping, FleetState::Stopped],
+    otherwise: ModeledError::ConcurrentModificationException,
+};
+
+impl Lifecycle for FleetRecord {
+    type State = FleetState;
+
+    fn state(&self) -> Option<FleetState> {
+        Some(self.fleet.state)
     }
 
     /// Moves to `state` and keeps the capacity figures consistent with it: a running
     /// fleet has its desired capacity up and available, a stopped one has none.
-    pub fn set_state(&mut self, state: FleetState) {
+    fn set_state(&mut self, state: FleetState) {
         self.fleet.state = state;
         let status = &mut self.fleet.compute_capacity_status;
         let up = if state == FleetState::Running {
@@ -83,38 +203,71 @@ impl FleetRecord {
             ..status.clone()
         };
     }
+
+    fn transition(&self) -> &Option<Transition<FleetState>> {
+        &self.transition
+    }
+
+    fn transition_mut(&mut self) -> &mut Option<Transition<FleetState>> {
+        &mut self.transition
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageBuilderRecord {
     pub builder: ImageBuilder,
-    /// `to: None` means the builder disappears (the end of DELETING).
-    pub transition: Option<Transition<Option<ImageBuilderState>>>,
+    pub transition: Option<Transition<ImageBuilderState>>,
 }
 
-impl ImageBuilderRecord {
-    /// Moves to `now` at once and on to `then` (`None`: gone) after the transition delay.
-    pub fn begin(
-        &mut self,
-        now: ImageBuilderState,
-        then: Option<ImageBuilderState>,
-        ctx: &RequestContext,
-    ) {
-        self.builder.state = Some(now);
-        self.transition = Some(Transition::after_delay(then, ctx));
+/// StartImageBuilder, StopImageBuilder and DeleteImageBuilder.
+pub const START_IMAGE_BUILDER: Action<ImageBuilderState> = Action {
+    done: "started",
+    from: &[ImageBuilderState::Stopped],
+    during: ImageBuilderState::Pending,
+    then: Some(ImageBuilderState::Running),
+    unchanged_in: &[ImageBuilderState::Pending, ImageBuilderState::Running],
+    otherwise: ModeledError::ResourceNotAvailableException,
+};
+
+pub const STOP_IMAGE_BUILDER: Action<ImageBuilderState> = Action {
+    done: "stopped",
+    from: &[ImageBuilderState::Running],
+    during: ImageBuilderState::Stopping,
+    then: Some(ImageBuilderState::Stopped),
+    unchanged_in: &[ImageBuilderState::Stopping, ImageBuilderState::Stopped],
+    otherwise: ModeledError::OperationNotPermittedException,
+};
+
+pub const DELETE_IMAGE_BUILDER: Action<ImageBuilderState> = Action {
+    done: "deleted",
+    from: &[
+        ImageBuilderState::Running,
+        ImageBuilderState::Stopped,
+        ImageBuilderState::Failed,
+    ],
+    during: ImageBuilderState::Deleting,
+    then: None,
+    unchanged_in: &[ImageBuilderState::Deleting],
+    otherwise: ModeledError::OperationNotPermittedException,
+};
+
+impl Lifecycle for ImageBuilderRecord {
+    type State = ImageBuilderState;
+
+    fn state(&self) -> Option<ImageBuilderState> {
+        self.builder.state
     }
 
-    /// Applies a due transition; false when the builder is now gone.
-    pub fn settle(&mut self, now: f64) -> bool {
-        match self.transition.and_then(|t| t.due_by(now)) {
-            None => true,
-            Some(None) => false,
-            Some(Some(state)) => {
-                self.transition = None;
-                self.builder.state = Some(state);
-                true
-            }
-        }
+    fn set_state(&mut self, state: ImageBuilderState) {
+        self.builder.state = Some(state);
+    }
+
+    fn transition(&self) -> &Option<Transition<ImageBuilderState>> {
+        &self.transition
+    }
+
+    fn transition_mut(&mut self) -> &mut Option<Transition<ImageBuilderState>> {
+        &mut self.transition
     }
 }
 
@@ -124,12 +277,23 @@ pub struct ImageRecord {
     pub transition: Option<Transition<ImageState>>,
 }
 
-impl ImageRecord {
-    pub fn settle(&mut self, now: f64) {
-        if let Some(to) = self.transition.and_then(|t| t.due_by(now)) {
-            self.transition = None;
-            self.image.state = Some(to);
-        }
+impl Lifecycle for ImageRecord {
+    type State = ImageState;
+
+    fn state(&self) -> Option<ImageState> {
+        self.image.state
+    }
+
+    fn set_state(&mut self, state: ImageState) {
+        self.image.state = Some(state);
+    }
+
+    fn transition(&self) -> &Option<Transition<ImageState>> {
+        &self.transition
+    }
+
+    fn transition_mut(&mut self) -> &mut Option<Transition<ImageState>> {
+        &mut self.transition
     }
 }
 

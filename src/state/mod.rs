@@ -14,7 +14,7 @@ use crate::generated::types::{ImagePermissions, Session, Stack, User};
 use crate::tenant::Tenant;
 use associations::Associations;
 use collection::{Collection, Resource};
-use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord, Transition};
+use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
 
 #[derive(Default)]
 pub struct Store {
@@ -235,28 +235,14 @@ impl RegionState {
             return;
         }
         self.settled_through = self.settled_through.max(now);
-        let mut next_due = f64::INFINITY;
-        for record in self.fleets.values_mut() {
-            record.settle(now);
-            next_due = next_due.min(Transition::due_of(record.transition));
-        }
-        for record in self.images.values_mut() {
-            record.settle(now);
-            next_due = next_due.min(Transition::due_of(record.transition));
-        }
-        let mut gone = Vec::new();
-        for (name, record) in self.image_builders.iter_mut() {
-            if !record.settle(now) {
-                gone.push(name.clone());
-            }
-        }
-        for name in gone {
-            self.image_builders.remove(&name, &mut self.tags);
-        }
-        for record in self.image_builders.values() {
-            next_due = next_due.min(Transition::due_of(record.transition));
-        }
-        self.next_due = next_due;
+        let tags = &mut self.tags;
+        self.next_due = [
+            self.fleets.settle(now, tags),
+            self.image_builders.settle(now, tags),
+            self.images.settle(now, tags),
+        ]
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
     }
 
     pub fn fleets_of_stack<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = &'a str> {
@@ -303,6 +289,7 @@ impl Resource for User {
 mod tests {
     use super::*;
     use crate::generated::types::FleetState;
+    use crate::state::lifecycle::Transition;
 
     fn starting_fleet(due: f64) -> FleetRecord {
         FleetRecord {
