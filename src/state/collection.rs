@@ -17,6 +17,58 @@ pub trait Resource {
     const PLURAL: &'static str;
     /// The resource's ARN when it is taggable.
     fn taggable_arn(&self) -> Option<&str>;
+    /// Whether resources of the family change state on their own (a lifecycle), so that
+    /// settling has to look at them.
+    const CHANGES_ON_ITS_OWN: bool = false;
+    /// Completes a transition due by `now` (resources with a lifecycle; see
+    /// `lifecycle::settle_record`). Others never change on their own.
+    fn settle(&mut self, _now: f64) -> Settled {
+        Settled::Pending(f64::INFINITY)
+    }
+}
+
+/// What settling did to one resource.
+pub enum Settled {
+    /// Nothing more is due before this time (epoch seconds; infinity: never).
+    Pending(f64),
+    /// Its transition ended it: it is gone.
+    Gone,
+}
+
+/// What the region needs of every family's collection, whatever its resources.
+pub trait Family {
+    /// Every taggable ARN, to rebuild the tag store's registry after loading.
+    fn taggable_arns(&self) -> Vec<String>;
+    /// Completes due transitions; returns when the next one comes due.
+    fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64;
+}
+
+impl<R: Resource> Family for Collection<R> {
+    fn taggable_arns(&self) -> Vec<String> {
+        self.by_name
+            .values()
+            .filter_map(R::taggable_arn)
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64 {
+        if !R::CHANGES_ON_ITS_OWN {
+            return f64::INFINITY;
+        }
+        let mut gone = Vec::new();
+        let mut next_due = f64::INFINITY;
+        for (name, record) in self.by_name.iter_mut() {
+            match record.settle(now) {
+                Settled::Pending(due) => next_due = next_due.min(due),
+                Settled::Gone => gone.push(name.clone()),
+            }
+        }
+        for name in gone {
+            self.remove(&name, tags);
+        }
+        next_due
+    }
 }
 
 /// Resources by name, in name order (the order Describe* pages in). Serialized as the
@@ -96,14 +148,5 @@ impl<R: Resource> Collection<R> {
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut R> {
         self.by_name.values_mut()
-    }
-
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut R)> {
-        self.by_name.iter_mut()
-    }
-
-    /// Every taggable ARN, to rebuild the tag store's registry after loading.
-    pub fn taggable_arns(&self) -> impl Iterator<Item = &str> {
-        self.by_name.values().filter_map(R::taggable_arn)
     }
 }

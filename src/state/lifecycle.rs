@@ -5,8 +5,8 @@
 //!
 //! Each family declares its actions as tables (`Action`): from which states an action
 //! may begin, the state it shows at once, the state it ends in, the states where it
-//! changes nothing, and the error otherwise. `begin` applies a row; `Collection::settle`
-//! completes due transitions for every family alike.
+//! changes nothing, and the error otherwise. `begin` applies a row; `settle_record`
+//! completes a due transition, and the region settles every family alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +16,7 @@ use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
 };
-use crate::state::collection::{Collection, Resource};
-use crate::state::tags::TagStore;
+use crate::state::collection::{Resource, Settled};
 
 /// A state change under way. Its fields are private so that every transition is due at
 /// the request's `transition_due()`: the region settles lazily and relies on that.
@@ -127,28 +126,20 @@ pub fn begin<R: Lifecycle>(
     ))
 }
 
-impl<R: Lifecycle> Collection<R> {
-    /// Completes every transition due by `now`, removing resources whose transition ends
-    /// them; returns when the next one comes due.
-    pub fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64 {
-        let mut gone = Vec::new();
-        let mut next_due = f64::INFINITY;
-        for (name, record) in self.iter_mut() {
-            match *record.transition() {
-                Some(t) if now >= t.due => {
-                    *record.transition_mut() = None;
-                    match t.to {
-                        Some(state) => record.set_state(state),
-                        None => gone.push(name.clone()),
-                    }
+/// `Resource::settle` for a resource with a lifecycle: completes its transition if due.
+pub fn settle_record<R: Lifecycle>(record: &mut R, now: f64) -> Settled {
+    match *record.transition() {
+        Some(t) if now >= t.due => {
+            *record.transition_mut() = None;
+            match t.to {
+                Some(state) => {
+                    record.set_state(state);
+                    Settled::Pending(f64::INFINITY)
                 }
-                other => next_due = next_due.min(Transition::due_of(other)),
+                None => Settled::Gone,
             }
         }
-        for name in gone {
-            self.remove(&name, tags);
-        }
-        next_due
+        other => Settled::Pending(Transition::due_of(other)),
     }
 }
 
@@ -303,6 +294,10 @@ impl Resource for FleetRecord {
     fn taggable_arn(&self) -> Option<&str> {
         Some(&self.fleet.arn)
     }
+    const CHANGES_ON_ITS_OWN: bool = true;
+    fn settle(&mut self, now: f64) -> Settled {
+        settle_record(self, now)
+    }
 }
 
 impl Resource for ImageBuilderRecord {
@@ -311,6 +306,10 @@ impl Resource for ImageBuilderRecord {
     fn taggable_arn(&self) -> Option<&str> {
         self.builder.arn.as_deref()
     }
+    const CHANGES_ON_ITS_OWN: bool = true;
+    fn settle(&mut self, now: f64) -> Settled {
+        settle_record(self, now)
+    }
 }
 
 impl Resource for ImageRecord {
@@ -318,5 +317,9 @@ impl Resource for ImageRecord {
     const PLURAL: &'static str = "images";
     fn taggable_arn(&self) -> Option<&str> {
         self.image.arn.as_deref()
+    }
+    const CHANGES_ON_ITS_OWN: bool = true;
+    fn settle(&mut self, now: f64) -> Settled {
+        settle_record(self, now)
     }
 }

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::generated::types::{ImagePermissions, Session, Stack, User};
 use crate::tenant::Tenant;
 use associations::Associations;
-use collection::{Collection, Resource};
+use collection::{Collection, Family, Resource};
 use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
+use tags::TagStore;
 
 #[derive(Default)]
 pub struct Store {
@@ -200,16 +201,26 @@ impl RegionState {
         self.tags.is_registered(arn)
     }
 
+    /// Every family's collection, and the tag store they keep: a new family adds its
+    /// collection here, and the registry and settling cover it.
+    fn families(&mut self) -> ([&mut dyn Family; 5], &mut TagStore) {
+        let families: [&mut dyn Family; 5] = [
+            &mut self.stacks,
+            &mut self.fleets,
+            &mut self.image_builders,
+            &mut self.images,
+            &mut self.users,
+        ];
+        (families, &mut self.tags)
+    }
+
     /// Rebuilds what loading does not carry: the registry of taggable ARNs.
     pub fn after_load(&mut self) {
-        let arns: Vec<String> = (self.stacks.taggable_arns())
-            .chain(self.fleets.taggable_arns())
-            .chain(self.image_builders.taggable_arns())
-            .chain(self.images.taggable_arns())
-            .map(str::to_string)
-            .collect();
-        for arn in arns {
-            self.tags.register(&arn);
+        let (families, tags) = self.families();
+        for family in families {
+            for arn in family.taggable_arns() {
+                tags.register(&arn);
+            }
         }
     }
 
@@ -235,14 +246,12 @@ impl RegionState {
             return;
         }
         self.settled_through = self.settled_through.max(now);
-        let tags = &mut self.tags;
-        self.next_due = [
-            self.fleets.settle(now, tags),
-            self.image_builders.settle(now, tags),
-            self.images.settle(now, tags),
-        ]
-        .into_iter()
-        .fold(f64::INFINITY, f64::min);
+        let (families, tags) = self.families();
+        let next_due = families
+            .into_iter()
+            .map(|family| family.settle(now, tags))
+            .fold(f64::INFINITY, f64::min);
+        self.next_due = next_due;
     }
 
     pub fn fleets_of_stack<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = &'a str> {
