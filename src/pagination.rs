@@ -31,7 +31,7 @@ fn encode_token<K: Serialize>(operation: &str, after: &K) -> String {
 }
 
 /// The key to resume after, or a ValidationException for a token we did not issue.
-fn decode_token<K: DeserializeOwned>(operation: &str, token: &str) -> Result<K, ApiError> {
+pub fn decode_token<K: DeserializeOwned>(operation: &str, token: &str) -> Result<K, ApiError> {
     let invalid = || ApiError::validation(format!("Invalid NextToken for {operation}: '{token}'."));
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
@@ -42,7 +42,7 @@ fn decode_token<K: DeserializeOwned>(operation: &str, token: &str) -> Result<K, 
 }
 
 /// The name of the operation being served, which every token is bound to.
-fn operation(ctx: &RequestContext) -> &'static str {
+pub fn operation(ctx: &RequestContext) -> &'static str {
     ctx.operation.map_or("", |op| op.name())
 }
 
@@ -94,35 +94,6 @@ pub fn page_size(max_results: Option<i32>, default: usize) -> usize {
         Some(n) if n > 0 => n as usize,
         _ => default,
     }
-}
-
-/// The Describe* shape shared by stacks, fleets and image builders: with `names`, those
-/// items in the order asked for, each once however often it is named, in one response,
-/// any unknown name being not found; without, one page of all of them.
-pub fn describe<T, O>(
-    ctx: &RequestContext,
-    items: &BTreeMap<String, T>,
-    names: Option<&[String]>,
-    next_token: Option<&str>,
-    page_size: usize,
-    view: impl Fn(&T) -> O,
-    not_found: impl Fn(&str) -> ApiError,
-) -> Result<(Vec<O>, Option<String>), ApiError> {
-    if let Some(names) = names {
-        // A token is checked even when names make it moot, so a bad one is never ignored.
-        if let Some(token) = next_token {
-            decode_token::<String>(operation(ctx), token)?;
-        }
-        let mut answered = std::collections::HashSet::new();
-        let found = names
-            .iter()
-            .filter(|name| answered.insert(name.as_str()))
-            .map(|name| items.get(name).map(&view).ok_or_else(|| not_found(name)))
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok((found, None));
-    }
-    let (paged, next) = page(ctx, next_token, page_size, |after| map_after(items, after))?;
-    Ok((paged.into_iter().map(view).collect(), next))
 }
 
 #[cfg(test)]

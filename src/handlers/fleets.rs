@@ -15,8 +15,6 @@ use crate::handlers::fleet_rules::{
 };
 use crate::handlers::images::{lookup_by_name, resolve_image};
 use crate::handlers::instance_types;
-use crate::pagination::describe;
-use crate::state::collection::Collection;
 use crate::state::lifecycle::{begin, FleetRecord, Lifecycle, Outcome, START_FLEET, STOP_FLEET};
 use crate::state::RegionState;
 
@@ -152,14 +150,12 @@ pub fn describe_fleets(
     state: &RegionState,
     req: DescribeFleetsRequest,
 ) -> Result<DescribeFleetsResult, ApiError> {
-    let (fleets, next_token) = describe(
+    let (fleets, next_token) = state.fleets.describe(
         ctx,
-        &state.fleets,
         req.names.as_deref(),
         req.next_token.as_deref(),
         DESCRIBE_FLEETS_PAGE_SIZE,
         |record| record.fleet.clone(),
-        Collection::<FleetRecord>::not_found,
     )?;
     Ok(DescribeFleetsResult {
         fleets: Some(fleets),

@@ -18,8 +18,7 @@ use crate::generated::types::{
 use crate::handlers::images::resolve_image;
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
-use crate::pagination::{describe, page_size};
-use crate::state::collection::Collection;
+use crate::pagination::page_size;
 use crate::state::lifecycle::{
     begin, ImageBuilderRecord, Outcome, Transition, DELETE_IMAGE_BUILDER, START_IMAGE_BUILDER,
     STOP_IMAGE_BUILDER,
@@ -114,14 +113,12 @@ pub fn describe_image_builders(
     state: &RegionState,
     req: DescribeImageBuildersRequest,
 ) -> Result<DescribeImageBuildersResult, ApiError> {
-    let (builders, next_token) = describe(
+    let (builders, next_token) = state.image_builders.describe(
         ctx,
-        &state.image_builders,
         req.names.as_deref(),
         req.next_token.as_deref(),
         page_size(req.max_results, DEFAULT_PAGE_SIZE),
         |record| record.builder.clone(),
-        Collection::<ImageBuilderRecord>::not_found,
     )?;
     Ok(DescribeImageBuildersResult {
         image_builders: Some(builders),

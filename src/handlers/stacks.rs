@@ -14,8 +14,6 @@ use crate::handlers::stack_rules::{
     check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
     MAX_CLIPBOARD_LENGTH,
 };
-use crate::pagination::describe;
-use crate::state::collection::Collection;
 use crate::state::RegionState;
 
 /// Stacks per DescribeStacks page. The model has no MaxResults for it; AWS does not
@@ -81,14 +79,12 @@ pub fn describe_stacks(
     state: &RegionState,
     req: DescribeStacksRequest,
 ) -> Result<DescribeStacksResult, ApiError> {
-    let (stacks, next_token) = describe(
+    let (stacks, next_token) = state.stacks.describe(
         ctx,
-        &state.stacks,
         req.names.as_deref(),
         req.next_token.as_deref(),
         DESCRIBE_STACKS_PAGE_SIZE,
         Stack::clone,
-        Collection::<Stack>::not_found,
     )?;
     Ok(DescribeStacksResult {
         stacks: Some(stacks),

@@ -16,6 +16,7 @@ use crate::generated::types::{
     User, UserStackAssociation, UserStackAssociationError, UserStackAssociationErrorCode,
 };
 use crate::pagination::{map_after, page, page_size};
+use crate::state::associations::Associations;
 use crate::state::RegionState;
 
 /// Page size when MaxResults is absent.
@@ -163,6 +164,23 @@ fn entry_error(
     })
 }
 
+/// Applies `change` to the (stack, user) pairs for every entry that names an existing
+/// stack and user; the others come back as the batch's errors.
+fn apply_batch(
+    state: &mut RegionState,
+    entries: Vec<UserStackAssociation>,
+    change: impl Fn(&mut Associations, &str, &str),
+) -> Vec<UserStackAssociationError> {
+    let mut errors = Vec::new();
+    for entry in entries {
+        match entry_error(state, &entry) {
+            Some(error) => errors.push(error),
+            None => change(&mut state.user_stacks, &entry.stack_name, &entry.user_name),
+        }
+    }
+    errors
+}
+
 pub fn batch_associate_user_stack(
     _ctx: &RequestContext,
     state: &mut RegionState,
@@ -186,17 +204,9 @@ pub fn batch_associate_user_stack(
             ));
         }
     }
-    let mut errors = Vec::new();
-    for entry in req.user_stack_associations {
-        match entry_error(state, &entry) {
-            Some(error) => errors.push(error),
-            None => {
-                state
-                    .user_stacks
-                    .insert(&entry.stack_name, &entry.user_name);
-            }
-        }
-    }
+    let errors = apply_batch(state, req.user_stack_associations, |pairs, stack, user| {
+        pairs.insert(stack, user);
+    });
     Ok(BatchAssociateUserStackResult {
         errors: Some(errors),
     })
@@ -207,17 +217,9 @@ pub fn batch_disassociate_user_stack(
     state: &mut RegionState,
     req: BatchDisassociateUserStackRequest,
 ) -> Result<BatchDisassociateUserStackResult, ApiError> {
-    let mut errors = Vec::new();
-    for entry in req.user_stack_associations {
-        match entry_error(state, &entry) {
-            Some(error) => errors.push(error),
-            None => {
-                state
-                    .user_stacks
-                    .remove(&entry.stack_name, &entry.user_name);
-            }
-        }
-    }
+    let errors = apply_batch(state, req.user_stack_associations, |pairs, stack, user| {
+        pairs.remove(stack, user);
+    });
     Ok(BatchDisassociateUserStackResult {
         errors: Some(errors),
     })

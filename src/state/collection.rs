@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::pagination::{decode_token, map_after, operation, page};
 use crate::state::tags::TagStore;
 
 /// What a collection needs to know of its resources.
@@ -144,6 +146,36 @@ impl<R: Resource> Collection<R> {
             tags.remove_resource(arn);
         }
         Some(removed)
+    }
+
+    /// The Describe* shape stacks, fleets and image builders share: with `names`, those
+    /// resources in the order asked for, each once however often it is named, in one
+    /// response, any unknown name being not found; without, one page of all of them.
+    pub fn describe<O>(
+        &self,
+        ctx: &RequestContext,
+        names: Option<&[String]>,
+        next_token: Option<&str>,
+        page_size: usize,
+        view: impl Fn(&R) -> O,
+    ) -> Result<(Vec<O>, Option<String>), ApiError> {
+        if let Some(names) = names {
+            // A token is checked even when names make it moot, so a bad one is never ignored.
+            if let Some(token) = next_token {
+                decode_token::<String>(operation(ctx), token)?;
+            }
+            let mut answered = std::collections::HashSet::new();
+            let found = names
+                .iter()
+                .filter(|name| answered.insert(name.as_str()))
+                .map(|name| self.find(name).map(&view))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok((found, None));
+        }
+        let (paged, next) = page(ctx, next_token, page_size, |after| {
+            map_after(&self.by_name, after)
+        })?;
+        Ok((paged.into_iter().map(view).collect(), next))
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut R> {
