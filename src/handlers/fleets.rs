@@ -138,7 +138,7 @@ pub fn create_fleet(
     };
     record.set_state(FleetState::Stopped);
     let fleet = record.fleet.clone();
-    state.fleets.insert(req.name, record, &mut state.tags);
+    state.fleets.insert(req.name, record);
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);
     }

@@ -98,7 +98,6 @@ pub fn create_image_builder(
                 ctx,
             )),
         },
-        &mut state.tags,
     );
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);

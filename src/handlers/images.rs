@@ -359,7 +359,6 @@ pub fn create_updated_image(
             image: image.clone(),
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
         },
-        &mut state.tags,
     );
     if let Some(tags) = req.new_image_tags {
         state.tags.merge(&arn, tags);

@@ -65,9 +65,7 @@ pub fn create_stack(
         storage_connector_authentication: req.storage_connector_authentication,
     };
     keep_settings_bucket(state, &stack);
-    state
-        .stacks
-        .insert(req.name, stack.clone(), &mut state.tags);
+    state.stacks.insert(req.name, stack.clone());
     if let Some(tags) = req.tags {
         state.tags.merge(&arn, tags);
     }

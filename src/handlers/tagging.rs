@@ -22,9 +22,9 @@ fn existing_resource(
             parsed.account == ctx.tenant.account
                 && parsed.region == ctx.tenant.region
                 && TAGGABLE_RESOURCE_TYPES.contains(&parsed.resource_type.as_str())
+                && state.resource_exists(&parsed.resource_type, &parsed.name)
         })
         .map(|parsed| resource_arn(ctx.tenant, &parsed.resource_type, &parsed.name))
-        .filter(|canonical| state.resource_exists(canonical))
         .ok_or_else(|| ApiError::not_found(format!("The resource {arn} does not exist.")))
 }
 

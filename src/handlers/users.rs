@@ -75,7 +75,7 @@ pub fn create_user(
         created_time: Some(ctx.now),
         authentication_type: AuthenticationType::Userpool,
     };
-    state.users.insert(req.user_name, user, &mut state.tags);
+    state.users.insert(req.user_name, user);
     Ok(CreateUserResult {})
 }
 

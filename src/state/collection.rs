@@ -17,6 +17,8 @@ pub trait Resource {
     const KIND: &'static str;
     /// How quota messages name several, e.g. "fleets".
     const PLURAL: &'static str;
+    /// The resource type in its ARN (`fleet` in `...:fleet/<name>`) when it is taggable.
+    const ARN_TYPE: Option<&'static str>;
     /// The resource's ARN when it is taggable.
     fn taggable_arn(&self) -> Option<&str>;
     /// Whether resources of the family change state on their own (a lifecycle), so that
@@ -37,21 +39,23 @@ pub enum Settled {
     Gone,
 }
 
-/// What the region needs of every family's collection, whatever its resources.
+/// What the region needs of every family's collection, whatever its resources: the
+/// registry of taggable resources by ARN type, and settling.
 pub trait Family {
-    /// Every taggable ARN, to rebuild the tag store's registry after loading.
-    fn taggable_arns(&self) -> Vec<String>;
+    /// The ARN resource type of its resources, when they are taggable.
+    fn arn_type(&self) -> Option<&'static str>;
+    fn contains(&self, name: &str) -> bool;
     /// Completes due transitions; returns when the next one comes due.
     fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64;
 }
 
 impl<R: Resource> Family for Collection<R> {
-    fn taggable_arns(&self) -> Vec<String> {
-        self.by_name
-            .values()
-            .filter_map(R::taggable_arn)
-            .map(str::to_string)
-            .collect()
+    fn arn_type(&self) -> Option<&'static str> {
+        R::ARN_TYPE
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
     }
 
     fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64 {
@@ -130,12 +134,8 @@ impl<R: Resource> Collection<R> {
         }
     }
 
-    /// Adds a resource (after `check_new`), registering its ARN with the tag store so that
-    /// the tagging operations find it.
-    pub fn insert(&mut self, name: String, resource: R, tags: &mut TagStore) {
-        if let Some(arn) = resource.taggable_arn() {
-            tags.register(arn);
-        }
+    /// Adds a resource (after `check_new`).
+    pub fn insert(&mut self, name: String, resource: R) {
         self.by_name.insert(name, resource);
     }
 

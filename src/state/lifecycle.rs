@@ -291,6 +291,7 @@ impl Lifecycle for ImageRecord {
 impl Resource for FleetRecord {
     const KIND: &'static str = "Fleet";
     const PLURAL: &'static str = "fleets";
+    const ARN_TYPE: Option<&'static str> = Some("fleet");
     fn taggable_arn(&self) -> Option<&str> {
         Some(&self.fleet.arn)
     }
@@ -303,6 +304,7 @@ impl Resource for FleetRecord {
 impl Resource for ImageBuilderRecord {
     const KIND: &'static str = "Image builder";
     const PLURAL: &'static str = "image builders";
+    const ARN_TYPE: Option<&'static str> = Some("image-builder");
     fn taggable_arn(&self) -> Option<&str> {
         self.builder.arn.as_deref()
     }
@@ -315,6 +317,7 @@ impl Resource for ImageBuilderRecord {
 impl Resource for ImageRecord {
     const KIND: &'static str = "Image";
     const PLURAL: &'static str = "images";
+    const ARN_TYPE: Option<&'static str> = Some("image");
     fn taggable_arn(&self) -> Option<&str> {
         self.image.arn.as_deref()
     }

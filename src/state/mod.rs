@@ -85,8 +85,7 @@ impl Store {
     pub fn import(&self, states: Vec<TenantState>) {
         let mut regions = write(&self.regions);
         regions.clear();
-        for TenantState { tenant, mut state } in states {
-            state.after_load();
+        for TenantState { tenant, state } in states {
             regions.insert(tenant, Arc::new(RwLock::new(state)));
         }
     }
@@ -194,34 +193,31 @@ pub struct RegionState {
     retired: bool,
 }
 
-impl RegionState {
-    /// Whether `arn` names a taggable resource that exists here (the tagging operations'
-    /// check), by the registry the collections keep.
-    pub fn resource_exists(&self, arn: &str) -> bool {
-        self.tags.is_registered(arn)
-    }
-
-    /// Every family's collection, and the tag store they keep: a new family adds its
-    /// collection here, and the registry and settling cover it.
-    fn families(&mut self) -> ([&mut dyn Family; 5], &mut TagStore) {
-        let families: [&mut dyn Family; 5] = [
-            &mut self.stacks,
-            &mut self.fleets,
-            &mut self.image_builders,
-            &mut self.images,
-            &mut self.users,
-        ];
-        (families, &mut self.tags)
-    }
-
-    /// Rebuilds what loading does not carry: the registry of taggable ARNs.
-    pub fn after_load(&mut self) {
-        let (families, tags) = self.families();
-        for family in families {
-            for arn in family.taggable_arns() {
-                tags.register(&arn);
-            }
+/// The region's families, listed once: `families()` for reads, `families_mut()` with
+/// the tag store for settling.
+macro_rules! families {
+    ($($field:ident),*) => {
+        fn families(&self) -> Vec<&dyn Family> {
+            vec![$(&self.$field),*]
         }
+
+        fn families_mut(&mut self) -> (Vec<&mut dyn Family>, &mut TagStore) {
+            (vec![$(&mut self.$field),*], &mut self.tags)
+        }
+    };
+}
+
+impl RegionState {
+    // Every family's collection: a new family adds its field here, and the tagging
+    // registry and settling cover it.
+    families!(stacks, fleets, image_builders, images, users);
+
+    /// Whether a taggable resource of ARN type `arn_type` named `name` exists here (the
+    /// tagging operations' check), through the families' registry of ARN types.
+    pub fn resource_exists(&self, arn_type: &str, name: &str) -> bool {
+        self.families()
+            .iter()
+            .any(|family| family.arn_type() == Some(arn_type) && family.contains(name))
     }
 
     pub fn settled_through(&self) -> f64 {
@@ -246,7 +242,7 @@ impl RegionState {
             return;
         }
         self.settled_through = self.settled_through.max(now);
-        let (families, tags) = self.families();
+        let (families, tags) = self.families_mut();
         let next_due = families
             .into_iter()
             .map(|family| family.settle(now, tags))
@@ -280,6 +276,7 @@ pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 impl Resource for Stack {
     const KIND: &'static str = "Stack";
     const PLURAL: &'static str = "stacks";
+    const ARN_TYPE: Option<&'static str> = Some("stack");
     fn taggable_arn(&self) -> Option<&str> {
         self.arn.as_deref()
     }
@@ -288,6 +285,7 @@ impl Resource for Stack {
 impl Resource for User {
     const KIND: &'static str = "User";
     const PLURAL: &'static str = "users";
+    const ARN_TYPE: Option<&'static str> = None;
     /// Users have ARNs but no tags.
     fn taggable_arn(&self) -> Option<&str> {
         None
@@ -321,16 +319,12 @@ mod tests {
             state.needs_settling(0.0),
             "a fresh or loaded region settles first"
         );
-        state
-            .fleets
-            .insert("f".into(), starting_fleet(10.0), &mut state.tags);
+        state.fleets.insert("f".into(), starting_fleet(10.0));
         state.settle(5.0);
         assert!(!state.needs_settling(9.9), "nothing is due before 10");
         assert_eq!(state.fleets["f"].fleet.state, FleetState::Starting);
 
-        state
-            .fleets
-            .insert("g".into(), starting_fleet(20.0), &mut state.tags);
+        state.fleets.insert("g".into(), starting_fleet(20.0));
         state.expect_transition_by(20.0);
         assert!(state.needs_settling(10.0));
         state.settle(10.0);

@@ -1,6 +1,6 @@
 //! Tags of every taggable resource in a region, keyed by the resource's ARN.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -12,23 +12,9 @@ pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 #[derive(Default, Clone, Serialize, Deserialize)]
 pub struct TagStore {
     by_arn: HashMap<String, Tags>,
-    /// The ARN of every taggable resource that exists: the tagging operations' registry.
-    /// Collections keep it; it is rebuilt from them after loading.
-    #[serde(skip)]
-    registered: HashSet<String>,
 }
 
 impl TagStore {
-    /// Records that a taggable resource with this ARN exists.
-    pub fn register(&mut self, arn: &str) {
-        self.registered.insert(arn.to_string());
-    }
-
-    /// Whether a taggable resource with this ARN exists.
-    pub fn is_registered(&self, arn: &str) -> bool {
-        self.registered.contains(arn)
-    }
-
     pub fn get(&self, arn: &str) -> Tags {
         self.by_arn.get(arn).cloned().unwrap_or_default()
     }
@@ -61,9 +47,8 @@ impl TagStore {
         }
     }
 
-    /// Forgets a resource that is gone: its tags and its registration.
+    /// Forgets the tags of a resource that is gone.
     pub fn remove_resource(&mut self, arn: &str) {
         self.by_arn.remove(arn);
-        self.registered.remove(arn);
     }
 }

@@ -220,8 +220,8 @@ fn a_builder_streaming_url_is_a_read_and_records_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Tagging finds resources by a registry rebuilt on loading, whether the state comes back
-/// from the journal or from a snapshot.
+/// Tagging finds loaded resources, whether the state comes back from the journal or from
+/// a snapshot.
 #[test]
 fn resources_loaded_from_a_snapshot_can_be_tagged() {
     let dir = temp_dir("tag-after-load");
