@@ -110,6 +110,14 @@ impl<'a> RequestContext<'a> {
         self.now + self.rules.transition_seconds
     }
 
+    /// `len` (at most 32) random lowercase hex characters, e.g. for a bucket name's
+    /// suffix; derived like `unique_id`, so a replay derives the same.
+    pub fn random_suffix(&self, len: usize) -> String {
+        let mut hex = self.unique_id().simple().to_string();
+        hex.truncate(len);
+        hex
+    }
+
     /// A fresh id, derived from the request's seed so that a replay derives the same.
     pub fn unique_id(&self) -> uuid::Uuid {
         let n = self.ids_issued.get();

@@ -11,7 +11,8 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
-    associations, fleets, image_builders, images, sessions, stacks, tagging, users,
+    associations, directory_configs, fleets, image_builders, images, sessions, stacks, tagging,
+    themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -178,6 +179,17 @@ handlers! {
     CreateStreamingURL => sessions::create_streaming_url,
     DescribeSessions => sessions::describe_sessions,
     ExpireSession => sessions::expire_session,
+    CreateDirectoryConfig => directory_configs::create_directory_config,
+    DescribeDirectoryConfigs => directory_configs::describe_directory_configs,
+    UpdateDirectoryConfig => directory_configs::update_directory_config,
+    DeleteDirectoryConfig => directory_configs::delete_directory_config,
+    CreateThemeForStack => themes::create_theme_for_stack,
+    DescribeThemeForStack => themes::describe_theme_for_stack,
+    UpdateThemeForStack => themes::update_theme_for_stack,
+    DeleteThemeForStack => themes::delete_theme_for_stack,
+    CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
+    DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
+    DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,
 }
 
 pub fn is_implemented(op: Operation) -> bool {

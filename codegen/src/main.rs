@@ -53,6 +53,8 @@ struct Model {
     ids: HashMap<String, usize>,
     /// Distinct regex patterns, in first-use order.
     patterns: Vec<String>,
+    /// (shape, member) pairs required in inputs but left out of outputs (overlay).
+    optional_in_types: Vec<(String, String)>,
 }
 
 /// Applies the overlay's corrections to the model, so every generated table sees them.
@@ -137,11 +139,26 @@ impl Model {
                 }
             }
         }
+        let optional_in_types = overlay["absent_from_outputs"]
+            .as_array()
+            .expect("absent_from_outputs")
+            .iter()
+            .map(|fix| {
+                let shape = fix["shape"].as_str().expect("shape").to_string();
+                let member = fix["member"].as_str().expect("member").to_string();
+                assert!(
+                    shapes[&shape]["members"].get(&member).is_some(),
+                    "overlay: {shape} has no member {member}"
+                );
+                (shape, member)
+            })
+            .collect();
         Model {
             shapes,
             operations,
             ids,
             patterns,
+            optional_in_types,
         }
     }
 
@@ -159,6 +176,24 @@ impl Model {
 
     fn is_error(&self, name: &str) -> bool {
         self.shape(name).contains_key("exception")
+    }
+
+    /// The members a shape's Rust type requires: the model's required ones, less those the
+    /// overlay marks as absent from outputs (validation still requires them in inputs).
+    fn required_in_type(&self, name: &str) -> Vec<&str> {
+        self.shape(name)
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|member| {
+                !self
+                    .optional_in_types
+                    .iter()
+                    .any(|(s, m)| s == name && m == member)
+            })
+            .collect()
     }
 }
 
@@ -407,11 +442,7 @@ fn has_default(m: &Model, target: &str, memo: &mut BTreeMap<String, bool>) -> bo
         "string" => !m.is_enum(target),
         "structure" => {
             let shape = m.shape(target);
-            let required: Vec<&str> = shape
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let required = m.required_in_type(target);
             shape["members"]
                 .as_object()
                 .unwrap()
@@ -474,11 +505,7 @@ fn gen_types(m: &Model) -> String {
                 s.push_str("        }\n    }\n}\n");
             }
             "structure" if !shape.contains_key("exception") => {
-                let required: Vec<&str> = shape
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
+                let required = m.required_in_type(name);
                 let default = if has_default(m, name, &mut memo) {
                     ", Default"
                 } else {

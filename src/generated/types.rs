@@ -4101,8 +4101,12 @@ pub struct ScriptDetails {
 pub struct ServiceAccountCredentials {
     #[serde(rename = "AccountName")]
     pub account_name: String,
-    #[serde(rename = "AccountPassword")]
-    pub account_password: String,
+    #[serde(
+        rename = "AccountPassword",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub account_password: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

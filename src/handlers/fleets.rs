@@ -10,6 +10,7 @@ use crate::generated::types::{
     FleetAttribute, FleetState, FleetType, StartFleetRequest, StartFleetResult, StopFleetRequest,
     StopFleetResult, StreamView, UpdateFleetRequest, UpdateFleetResult,
 };
+use crate::handlers::directory_configs::check_domain_join;
 use crate::handlers::fleet_rules::{
     check_ranges, check_type_rules, desired_instances, FleetSettings,
 };
@@ -65,6 +66,7 @@ pub fn create_fleet(
     state
         .fleets
         .check_new(&req.name, ctx.rules.quota(quotas::FLEETS_PER_REGION))?;
+    check_domain_join(state, req.domain_join_info.as_ref())?;
     // Elastic fleets stream app blocks and need no image.
     let image = if fleet_type == FleetType::Elastic
         && req.image_name.is_none()
@@ -378,6 +380,9 @@ pub fn update_fleet(
     };
     check_ranges(&settings)?;
     check_type_rules(&settings)?;
+    if req.domain_join_info.is_some() {
+        check_domain_join(state, fleet.domain_join_info.as_ref())?;
+    }
     fleet.compute_capacity_status.desired = match fleet_type {
         FleetType::Elastic => fleet.max_concurrent_sessions.unwrap_or(0),
         _ => desired_instances(capacity.as_ref(), fleet.max_sessions_per_instance),

@@ -15,6 +15,7 @@ use crate::generated::types::{
     StartImageBuilderRequest, StartImageBuilderResult, StopImageBuilderRequest,
     StopImageBuilderResult,
 };
+use crate::handlers::directory_configs::check_domain_join;
 use crate::handlers::images::resolve_image;
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
@@ -46,6 +47,7 @@ pub fn create_image_builder(
         &req.name,
         ctx.rules.quota(quotas::IMAGE_BUILDERS_PER_REGION),
     )?;
+    check_domain_join(state, req.domain_join_info.as_ref())?;
     instance_types::check_listed(
         IMAGE_BUILDER_INSTANCE_TYPES,
         &req.instance_type,

@@ -2,6 +2,7 @@
 //! (context, region state, typed input) -> typed output.
 
 pub mod associations;
+pub mod directory_configs;
 pub mod fleet_rules;
 pub mod fleets;
 pub mod image_builders;
@@ -11,4 +12,6 @@ pub mod sessions;
 pub mod stack_rules;
 pub mod stacks;
 pub mod tagging;
+pub mod themes;
+pub mod usage_reports;
 pub mod users;

@@ -198,6 +198,7 @@ pub fn delete_stack(
         )));
     }
     state.stacks.remove(&req.name, &mut state.tags);
+    state.themes.remove(&req.name, &mut state.tags);
     state.user_stacks.remove_left(&req.name);
     Ok(DeleteStackResult {})
 }
@@ -272,12 +273,11 @@ fn application_settings(
     };
     let bucket = given.enabled.then(|| {
         region_bucket.map(str::to_string).unwrap_or_else(|| {
-            let suffix = ctx.unique_id().simple().to_string();
             format!(
                 "appstream-app-settings-{}-{}-{}",
                 ctx.tenant.region,
                 ctx.tenant.account,
-                &suffix[..10]
+                ctx.random_suffix(10)
             )
         })
     });

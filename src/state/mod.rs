@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::generated::types::{ImagePermissions, Session, Stack, User};
+use crate::generated::types::{
+    DirectoryConfig, ImagePermissions, Session, Stack, Theme, UsageReportSubscription, User,
+};
 use crate::tenant::Tenant;
 use associations::Associations;
 use collection::{Collection, Family, Resource};
@@ -177,6 +179,12 @@ pub struct RegionState {
     pub user_stacks: Associations,
     /// Streaming sessions by id.
     pub sessions: BTreeMap<String, Session>,
+    /// Active Directory configs by directory name.
+    pub directory_configs: Collection<DirectoryConfig>,
+    /// Stack themes by stack name.
+    pub themes: Collection<Theme>,
+    /// The account's usage report subscription in this Region, if any.
+    pub usage_report_subscription: Option<UsageReportSubscription>,
     pub tags: tags::TagStore,
     /// The account's application settings bucket in this Region, once a stack enabled
     /// application settings; every stack uses it.
@@ -210,7 +218,15 @@ macro_rules! families {
 impl RegionState {
     // Every family's collection: a new family adds its field here, and the tagging
     // registry and settling cover it.
-    families!(stacks, fleets, image_builders, images, users);
+    families!(
+        stacks,
+        fleets,
+        image_builders,
+        images,
+        users,
+        directory_configs,
+        themes
+    );
 
     /// Whether a taggable resource of ARN type `arn_type` named `name` exists here (the
     /// tagging operations' check), through the families' registry of ARN types.
@@ -279,6 +295,25 @@ impl Resource for Stack {
     const ARN_TYPE: Option<&'static str> = Some("stack");
     fn taggable_arn(&self) -> Option<&str> {
         self.arn.as_deref()
+    }
+}
+
+impl Resource for DirectoryConfig {
+    const KIND: &'static str = "Directory config";
+    const PLURAL: &'static str = "directory configs";
+    const ARN_TYPE: Option<&'static str> = None;
+    fn taggable_arn(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Keyed by the stack's name.
+impl Resource for Theme {
+    const KIND: &'static str = "Theme for stack";
+    const PLURAL: &'static str = "themes";
+    const ARN_TYPE: Option<&'static str> = None;
+    fn taggable_arn(&self) -> Option<&str> {
+        None
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 
 mod binary;
 mod concurrency;
+mod directory_configs;
 mod durability;
 mod faults;
 mod flows;
@@ -21,4 +22,6 @@ mod replay;
 mod resource_rules;
 mod sdk;
 mod stacks;
+mod themes;
+mod usage_reports;
 mod validation;

@@ -24,6 +24,11 @@ fn fleet(name: &str, extra: Value) -> Value {
     body
 }
 
+/// The config fleets in these tests join.
+fn directory_config() -> Value {
+    json!({"DirectoryName": "corp.example.com", "OrganizationalUnitDistinguishedNames": ["OU=AppStream,DC=corp,DC=example,DC=com"]})
+}
+
 #[tokio::test]
 async fn quotas_for_fleets_image_builders_and_users_apply_only_when_enabled() {
     for wire in WIRES {
@@ -90,6 +95,8 @@ async fn quotas_for_fleets_image_builders_and_users_apply_only_when_enabled() {
 async fn fleet_attributes_can_be_deleted_and_multi_session_capacity_counts_instances() {
     for wire in WIRES {
         let s = start_with(config(0, false)).await;
+        s.ok(wire, "CreateDirectoryConfig", directory_config())
+            .await;
         let created = s
             .ok(
                 wire,
@@ -301,6 +308,8 @@ async fn associations_page_and_user_pool_rules_hold() {
         )
         .await;
         s.ok(wire, "CreateStack", json!({"Name": "domain"})).await;
+        s.ok(wire, "CreateDirectoryConfig", directory_config())
+            .await;
         s.ok(
             wire,
             "CreateFleet",

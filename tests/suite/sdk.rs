@@ -195,13 +195,17 @@ async fn typed_errors_reach_the_sdk() {
         .into_service_error();
     assert_eq!(err.code(), Some("ValidationException"));
 
-    let err = c
-        .describe_directory_configs()
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert_eq!(err.code(), Some("NotImplementedException"));
+    // An operation not built yet, while there is one: the SDK sees the 501 by its code.
+    use appstream_local::generated::operations::Operation;
+    if !appstream_local::dispatch::is_implemented(Operation::DescribeAppBlocks) {
+        let err = c
+            .describe_app_blocks()
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert_eq!(err.code(), Some("NotImplementedException"));
+    }
 }
 
 #[tokio::test]
