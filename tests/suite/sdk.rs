@@ -427,3 +427,31 @@ async fn the_sdk_drives_users_associations_and_streaming_urls() {
     assert_eq!(sessions.sessions().len(), 1);
     assert_eq!(sessions.sessions()[0].user_id(), Some("u1"));
 }
+
+#[tokio::test]
+async fn the_sdk_reads_a_directory_config_without_its_password() {
+    use aws_sdk_appstream::types::ServiceAccountCredentials;
+    let s = start().await;
+    let c = s.sdk();
+    let credentials = ServiceAccountCredentials::builder()
+        .account_name("corp\\svc")
+        .account_password("s3cret-pass")
+        .build();
+    c.create_directory_config()
+        .directory_name("corp.example.com")
+        .organizational_unit_distinguished_names("OU=AppStream,DC=corp")
+        .service_account_credentials(credentials)
+        .send()
+        .await
+        .unwrap();
+    let out = c
+        .describe_directory_configs()
+        .directory_names("corp.example.com")
+        .send()
+        .await
+        .unwrap();
+    let config = &out.directory_configs()[0];
+    let read = config.service_account_credentials().unwrap();
+    assert_eq!(read.account_name(), Some("corp\\svc"));
+    assert_eq!(read.account_password(), None);
+}
