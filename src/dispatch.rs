@@ -11,8 +11,8 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
-    associations, directory_configs, fleets, image_builders, images, sessions, stacks, tagging,
-    themes, usage_reports, users,
+    app_blocks, application_fleets, applications, associations, directory_configs, fleets,
+    image_builders, images, sessions, stacks, tagging, themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -187,6 +187,16 @@ handlers! {
     DescribeThemeForStack => themes::describe_theme_for_stack,
     UpdateThemeForStack => themes::update_theme_for_stack,
     DeleteThemeForStack => themes::delete_theme_for_stack,
+    CreateAppBlock => app_blocks::create_app_block,
+    DescribeAppBlocks => app_blocks::describe_app_blocks,
+    DeleteAppBlock => app_blocks::delete_app_block,
+    CreateApplication => applications::create_application,
+    DescribeApplications => applications::describe_applications,
+    UpdateApplication => applications::update_application,
+    DeleteApplication => applications::delete_application,
+    AssociateApplicationFleet => application_fleets::associate_application_fleet,
+    DisassociateApplicationFleet => application_fleets::disassociate_application_fleet,
+    DescribeApplicationFleetAssociations => application_fleets::describe_application_fleet_associations,
     CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
     DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
     DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,

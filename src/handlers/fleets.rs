@@ -434,6 +434,8 @@ pub fn delete_fleet(
         )));
     }
     state.fleets.remove(&req.name, &mut state.tags);
+    // Its applications are no longer offered anywhere through it.
+    state.application_fleets.remove_left(&req.name);
     state.sessions.retain(|_, s| s.fleet_name != req.name);
     Ok(DeleteFleetResult {})
 }

@@ -1,6 +1,9 @@
 //! One module per resource family; handlers are plain functions of
 //! (context, region state, typed input) -> typed output.
 
+pub mod app_blocks;
+pub mod application_fleets;
+pub mod applications;
 pub mod associations;
 pub mod directory_configs;
 pub mod fleet_rules;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arn::Arn;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::pagination::{decode_token, map_after, operation, page};
@@ -146,6 +147,38 @@ impl<R: Resource> Collection<R> {
             tags.remove_resource(arn);
         }
         Some(removed)
+    }
+
+    /// The resource an ARN of this family names in the caller's account and Region, with
+    /// its name; anything else is not found.
+    pub fn find_by_arn(&self, ctx: &RequestContext, arn: &str) -> Result<(&String, &R), ApiError> {
+        Arn::parse(arn)
+            .filter(|a| {
+                a.account == ctx.tenant.account
+                    && a.region == ctx.tenant.region
+                    && Some(a.resource_type.as_str()) == R::ARN_TYPE
+            })
+            .and_then(|a| self.by_name.get_key_value(&a.name))
+            .ok_or_else(|| Self::not_found(arn))
+    }
+
+    /// `describe` for families that Describe by ARN (app blocks, applications).
+    pub fn describe_arns<O>(
+        &self,
+        ctx: &RequestContext,
+        arns: Option<&[String]>,
+        next_token: Option<&str>,
+        page_size: usize,
+        view: impl Fn(&R) -> O,
+    ) -> Result<(Vec<O>, Option<String>), ApiError> {
+        let names = arns
+            .map(|arns| {
+                arns.iter()
+                    .map(|arn| self.find_by_arn(ctx, arn).map(|(name, _)| name.clone()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        self.describe(ctx, names.as_deref(), next_token, page_size, view)
     }
 
     /// The Describe* shape stacks, fleets and image builders share: with `names`, those

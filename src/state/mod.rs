@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::generated::types::{
-    DirectoryConfig, ImagePermissions, Session, Stack, Theme, UsageReportSubscription, User,
+    AppBlock, Application, DirectoryConfig, ImagePermissions, Session, Stack, Theme,
+    UsageReportSubscription, User,
 };
 use crate::tenant::Tenant;
 use associations::Associations;
@@ -183,6 +184,12 @@ pub struct RegionState {
     pub directory_configs: Collection<DirectoryConfig>,
     /// Stack themes by stack name.
     pub themes: Collection<Theme>,
+    /// App blocks by name.
+    pub app_blocks: Collection<AppBlock>,
+    /// Applications by name.
+    pub applications: Collection<Application>,
+    /// (fleet name, application ARN) pairs.
+    pub application_fleets: Associations,
     /// The account's usage report subscription in this Region, if any.
     pub usage_report_subscription: Option<UsageReportSubscription>,
     pub tags: tags::TagStore,
@@ -225,7 +232,9 @@ impl RegionState {
         images,
         users,
         directory_configs,
-        themes
+        themes,
+        app_blocks,
+        applications
     );
 
     /// Whether a taggable resource of ARN type `arn_type` named `name` exists here (the
@@ -293,6 +302,24 @@ impl Resource for Stack {
     const KIND: &'static str = "Stack";
     const PLURAL: &'static str = "stacks";
     const ARN_TYPE: Option<&'static str> = Some("stack");
+    fn taggable_arn(&self) -> Option<&str> {
+        self.arn.as_deref()
+    }
+}
+
+impl Resource for AppBlock {
+    const KIND: &'static str = "App block";
+    const PLURAL: &'static str = "app blocks";
+    const ARN_TYPE: Option<&'static str> = Some("app-block");
+    fn taggable_arn(&self) -> Option<&str> {
+        Some(&self.arn)
+    }
+}
+
+impl Resource for Application {
+    const KIND: &'static str = "Application";
+    const PLURAL: &'static str = "applications";
+    const ARN_TYPE: Option<&'static str> = Some("application");
     fn taggable_arn(&self) -> Option<&str> {
         self.arn.as_deref()
     }

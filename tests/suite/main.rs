@@ -5,6 +5,7 @@
 
 mod common;
 
+mod applications;
 mod binary;
 mod concurrency;
 mod directory_configs;
