@@ -11,8 +11,8 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
-    app_blocks, application_fleets, applications, associations, directory_configs, fleets,
-    image_builders, images, sessions, stacks, tagging, themes, usage_reports, users,
+    app_blocks, application_fleets, applications, associations, directory_configs, entitlements,
+    fleets, image_builders, images, sessions, stacks, tagging, themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -197,6 +197,13 @@ handlers! {
     AssociateApplicationFleet => application_fleets::associate_application_fleet,
     DisassociateApplicationFleet => application_fleets::disassociate_application_fleet,
     DescribeApplicationFleetAssociations => application_fleets::describe_application_fleet_associations,
+    CreateEntitlement => entitlements::create_entitlement,
+    DescribeEntitlements => entitlements::describe_entitlements,
+    UpdateEntitlement => entitlements::update_entitlement,
+    DeleteEntitlement => entitlements::delete_entitlement,
+    AssociateApplicationToEntitlement => entitlements::associate_application_to_entitlement,
+    DisassociateApplicationFromEntitlement => entitlements::disassociate_application_from_entitlement,
+    ListEntitledApplications => entitlements::list_entitled_applications,
     CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
     DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
     DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,

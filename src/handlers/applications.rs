@@ -177,6 +177,12 @@ pub fn delete_application(
             req.name
         )));
     }
+    if let Some(entitlement) = state.entitled_applications.lefts_of(&req.name).next() {
+        return Err(ApiError::in_use(format!(
+            "Application {} is associated with entitlement {entitlement}.",
+            req.name
+        )));
+    }
     state.applications.remove(&req.name, &mut state.tags);
     Ok(DeleteApplicationResult {})
 }

@@ -6,6 +6,7 @@ pub mod application_fleets;
 pub mod applications;
 pub mod associations;
 pub mod directory_configs;
+pub mod entitlements;
 pub mod fleet_rules;
 pub mod fleets;
 pub mod image_builders;

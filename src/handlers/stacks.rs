@@ -10,6 +10,7 @@ use crate::generated::types::{
     DeleteStackResult, DescribeStacksRequest, DescribeStacksResult, Permission, Stack,
     StackAttribute, StorageConnectorType, UpdateStackRequest, UpdateStackResult, UserSetting,
 };
+use crate::handlers::entitlements::entitlement_key;
 use crate::handlers::stack_rules::{
     check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
     MAX_CLIPBOARD_LENGTH,
@@ -199,6 +200,18 @@ pub fn delete_stack(
     }
     state.stacks.remove(&req.name, &mut state.tags);
     state.themes.remove(&req.name, &mut state.tags);
+    // The stack's entitlements, and their applications, go with it.
+    let prefix = entitlement_key(&req.name, "");
+    let entitlements: Vec<String> = state
+        .entitlements
+        .keys()
+        .filter(|key| key.starts_with(&prefix))
+        .cloned()
+        .collect();
+    for key in entitlements {
+        state.entitlements.remove(&key, &mut state.tags);
+        state.entitled_applications.remove_left(&key);
+    }
     state.user_stacks.remove_left(&req.name);
     Ok(DeleteStackResult {})
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::arn::Arn;
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::generated::errors::ModeledError;
 use crate::pagination::{decode_token, map_after, operation, page};
 use crate::state::tags::TagStore;
 
@@ -18,6 +19,10 @@ pub trait Resource {
     const KIND: &'static str;
     /// How quota messages name several, e.g. "fleets".
     const PLURAL: &'static str;
+    /// The error for a name the collection does not have, and for one it has already.
+    /// Entitlements have codes of their own.
+    const NOT_FOUND: ModeledError = ModeledError::ResourceNotFoundException;
+    const ALREADY_EXISTS: ModeledError = ModeledError::ResourceAlreadyExistsException;
     /// The resource type in its ARN (`fleet` in `...:fleet/<name>`) when it is taggable.
     const ARN_TYPE: Option<&'static str>;
     /// The resource's ARN when it is taggable.
@@ -105,7 +110,7 @@ impl<R> std::ops::Deref for Collection<R> {
 impl<R: Resource> Collection<R> {
     /// The not-found error every family answers for a name it does not have.
     pub fn not_found(name: &str) -> ApiError {
-        ApiError::not_found(format!("{} {name} does not exist.", R::KIND))
+        ApiError::modeled(R::NOT_FOUND, format!("{} {name} does not exist.", R::KIND))
     }
 
     pub fn find(&self, name: &str) -> Result<&R, ApiError> {
@@ -121,10 +126,10 @@ impl<R: Resource> Collection<R> {
     /// Whether `name` may be created: not taken, and within `quota` when one applies.
     pub fn check_new(&self, name: &str, quota: Option<usize>) -> Result<(), ApiError> {
         if self.by_name.contains_key(name) {
-            return Err(ApiError::already_exists(format!(
-                "{} {name} already exists.",
-                R::KIND
-            )));
+            return Err(ApiError::modeled(
+                R::ALREADY_EXISTS,
+                format!("{} {name} already exists.", R::KIND),
+            ));
         }
         match quota {
             Some(limit) if self.by_name.len() >= limit => Err(ApiError::limit_exceeded(format!(

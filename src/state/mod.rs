@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
+use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    AppBlock, Application, DirectoryConfig, ImagePermissions, Session, Stack, Theme,
+    AppBlock, Application, DirectoryConfig, Entitlement, ImagePermissions, Session, Stack, Theme,
     UsageReportSubscription, User,
 };
 use crate::tenant::Tenant;
@@ -190,6 +191,10 @@ pub struct RegionState {
     pub applications: Collection<Application>,
     /// (fleet name, application ARN) pairs.
     pub application_fleets: Associations,
+    /// Entitlements by "<stack>/<name>".
+    pub entitlements: Collection<Entitlement>,
+    /// ("<stack>/<entitlement>", application identifier) pairs.
+    pub entitled_applications: Associations,
     /// The account's usage report subscription in this Region, if any.
     pub usage_report_subscription: Option<UsageReportSubscription>,
     pub tags: tags::TagStore,
@@ -234,7 +239,8 @@ impl RegionState {
         directory_configs,
         themes,
         app_blocks,
-        applications
+        applications,
+        entitlements
     );
 
     /// Whether a taggable resource of ARN type `arn_type` named `name` exists here (the
@@ -322,6 +328,18 @@ impl Resource for Application {
     const ARN_TYPE: Option<&'static str> = Some("application");
     fn taggable_arn(&self) -> Option<&str> {
         self.arn.as_deref()
+    }
+}
+
+/// Keyed by "<stack>/<name>", with error codes of their own.
+impl Resource for Entitlement {
+    const KIND: &'static str = "Entitlement";
+    const PLURAL: &'static str = "entitlements";
+    const NOT_FOUND: ModeledError = ModeledError::EntitlementNotFoundException;
+    const ALREADY_EXISTS: ModeledError = ModeledError::EntitlementAlreadyExistsException;
+    const ARN_TYPE: Option<&'static str> = None;
+    fn taggable_arn(&self) -> Option<&str> {
+        None
     }
 }
 

@@ -10,6 +10,7 @@ mod binary;
 mod concurrency;
 mod directory_configs;
 mod durability;
+mod entitlements;
 mod faults;
 mod flows;
 mod fuzz_corpus;
