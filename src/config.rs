@@ -74,4 +74,5 @@ pub mod quotas {
     pub const FLEETS_PER_REGION: usize = 10;
     pub const IMAGE_BUILDERS_PER_REGION: usize = 10;
     pub const USERS_PER_POOL: usize = 50;
+    pub const APP_BLOCK_BUILDERS_PER_REGION: usize = 10;
 }

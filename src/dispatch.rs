@@ -11,8 +11,9 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
-    app_blocks, application_fleets, applications, associations, directory_configs, entitlements,
-    fleets, image_builders, images, sessions, stacks, tagging, themes, usage_reports, users,
+    app_block_builders, app_blocks, application_fleets, applications, associations,
+    directory_configs, entitlements, fleets, image_builders, images, sessions, stacks, tagging,
+    themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -204,6 +205,16 @@ handlers! {
     AssociateApplicationToEntitlement => entitlements::associate_application_to_entitlement,
     DisassociateApplicationFromEntitlement => entitlements::disassociate_application_from_entitlement,
     ListEntitledApplications => entitlements::list_entitled_applications,
+    CreateAppBlockBuilder => app_block_builders::create_app_block_builder,
+    DescribeAppBlockBuilders => app_block_builders::describe_app_block_builders,
+    UpdateAppBlockBuilder => app_block_builders::update_app_block_builder,
+    DeleteAppBlockBuilder => app_block_builders::delete_app_block_builder,
+    StartAppBlockBuilder => app_block_builders::start_app_block_builder,
+    StopAppBlockBuilder => app_block_builders::stop_app_block_builder,
+    AssociateAppBlockBuilderAppBlock => app_block_builders::associate_app_block_builder_app_block,
+    DisassociateAppBlockBuilderAppBlock => app_block_builders::disassociate_app_block_builder_app_block,
+    DescribeAppBlockBuilderAppBlockAssociations => app_block_builders::describe_app_block_builder_app_block_associations,
+    CreateAppBlockBuilderStreamingURL => app_block_builders::create_app_block_builder_streaming_url,
     CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
     DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
     DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,

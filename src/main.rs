@@ -31,9 +31,9 @@ struct Cli {
     )]
     port: u16,
 
-    /// Enforce AWS's default quotas (LimitExceededException): 10 stacks, 10 fleets and
-    /// 10 image builders per Region, 50 user-pool users. Off by default, because real
-    /// accounts usually have them raised.
+    /// Enforce AWS's default quotas (LimitExceededException): 10 stacks, 10 fleets, 10
+    /// image builders and 10 app block builders per Region, 50 user-pool users. Off by
+    /// default, because real accounts usually have them raised.
     #[arg(long, env = "APPSTREAM_LOCAL_ENFORCE_QUOTAS")]
     enforce_quotas: bool,
 

@@ -129,6 +129,12 @@ pub fn delete_app_block(
             app.name.as_deref().unwrap_or_default()
         )));
     }
+    if let Some(builder) = state.app_block_builder_blocks.lefts_of(&arn).next() {
+        return Err(ApiError::in_use(format!(
+            "App block {} is associated with app block builder {builder}.",
+            req.name
+        )));
+    }
     state.app_blocks.remove(&req.name, &mut state.tags);
     Ok(DeleteAppBlockResult {})
 }

@@ -1,6 +1,7 @@
 //! One module per resource family; handlers are plain functions of
 //! (context, region state, typed input) -> typed output.
 
+pub mod app_block_builders;
 pub mod app_blocks;
 pub mod application_fleets;
 pub mod applications;

@@ -14,7 +14,8 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    ComputeCapacityStatus, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
+    AppBlockBuilder, AppBlockBuilderState, ComputeCapacityStatus, Fleet, FleetState, Image,
+    ImageBuilder, ImageBuilderState, ImageState,
 };
 use crate::state::collection::{Resource, Settled};
 
@@ -62,7 +63,12 @@ macro_rules! state_names {
         }
     )*};
 }
-state_names!(FleetState, ImageBuilderState, ImageState);
+state_names!(
+    FleetState,
+    ImageBuilderState,
+    ImageState,
+    AppBlockBuilderState
+);
 
 /// A resource whose state moves through transitions.
 pub trait Lifecycle: Resource {
@@ -285,6 +291,74 @@ impl Lifecycle for ImageRecord {
 
     fn transition_mut(&mut self) -> &mut Option<Transition<ImageState>> {
         &mut self.transition
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppBlockBuilderRecord {
+    pub builder: AppBlockBuilder,
+    pub transition: Option<Transition<AppBlockBuilderState>>,
+}
+
+/// StartAppBlockBuilder and StopAppBlockBuilder. App block builders have no PENDING
+/// state (the model's enum): a new one is STOPPED.
+pub const START_APP_BLOCK_BUILDER: Action<AppBlockBuilderState> = Action {
+    done: "started",
+    from: &[AppBlockBuilderState::Stopped],
+    during: AppBlockBuilderState::Starting,
+    then: Some(AppBlockBuilderState::Running),
+    unchanged_in: &[
+        AppBlockBuilderState::Starting,
+        AppBlockBuilderState::Running,
+    ],
+    otherwise: ModeledError::ConcurrentModificationException,
+};
+
+pub const STOP_APP_BLOCK_BUILDER: Action<AppBlockBuilderState> = Action {
+    done: "stopped",
+    from: &[
+        AppBlockBuilderState::Starting,
+        AppBlockBuilderState::Running,
+    ],
+    during: AppBlockBuilderState::Stopping,
+    then: Some(AppBlockBuilderState::Stopped),
+    unchanged_in: &[
+        AppBlockBuilderState::Stopping,
+        AppBlockBuilderState::Stopped,
+    ],
+    otherwise: ModeledError::ConcurrentModificationException,
+};
+
+impl Lifecycle for AppBlockBuilderRecord {
+    type State = AppBlockBuilderState;
+
+    fn state(&self) -> Option<AppBlockBuilderState> {
+        Some(self.builder.state)
+    }
+
+    fn set_state(&mut self, state: AppBlockBuilderState) {
+        self.builder.state = state;
+    }
+
+    fn transition(&self) -> &Option<Transition<AppBlockBuilderState>> {
+        &self.transition
+    }
+
+    fn transition_mut(&mut self) -> &mut Option<Transition<AppBlockBuilderState>> {
+        &mut self.transition
+    }
+}
+
+impl Resource for AppBlockBuilderRecord {
+    const KIND: &'static str = "App block builder";
+    const PLURAL: &'static str = "app block builders";
+    const ARN_TYPE: Option<&'static str> = Some("app-block-builder");
+    const CHANGES_ON_ITS_OWN: bool = true;
+    fn taggable_arn(&self) -> Option<&str> {
+        Some(&self.builder.arn)
+    }
+    fn settle(&mut self, now: f64) -> Settled {
+        settle_record(self, now)
     }
 }
 

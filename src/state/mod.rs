@@ -18,7 +18,7 @@ use crate::generated::types::{
 use crate::tenant::Tenant;
 use associations::Associations;
 use collection::{Collection, Family, Resource};
-use lifecycle::{FleetRecord, ImageBuilderRecord, ImageRecord};
+use lifecycle::{AppBlockBuilderRecord, FleetRecord, ImageBuilderRecord, ImageRecord};
 use tags::TagStore;
 
 #[derive(Default)]
@@ -191,6 +191,10 @@ pub struct RegionState {
     pub applications: Collection<Application>,
     /// (fleet name, application ARN) pairs.
     pub application_fleets: Associations,
+    /// App block builders by name.
+    pub app_block_builders: Collection<AppBlockBuilderRecord>,
+    /// (app block builder name, app block ARN) pairs: one each way at most.
+    pub app_block_builder_blocks: Associations,
     /// Entitlements by "<stack>/<name>".
     pub entitlements: Collection<Entitlement>,
     /// ("<stack>/<entitlement>", application identifier) pairs.
@@ -240,7 +244,8 @@ impl RegionState {
         themes,
         app_blocks,
         applications,
-        entitlements
+        entitlements,
+        app_block_builders
     );
 
     /// Whether a taggable resource of ARN type `arn_type` named `name` exists here (the

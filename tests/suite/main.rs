@@ -5,6 +5,7 @@
 
 mod common;
 
+mod app_block_builders;
 mod applications;
 mod binary;
 mod concurrency;
