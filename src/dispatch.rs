@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
     app_block_builders, app_blocks, application_fleets, applications, associations,
-    directory_configs, entitlements, fleets, image_builders, images, sessions, stacks, tagging,
-    themes, usage_reports, users,
+    directory_configs, entitlements, fleets, image_builders, images, license_usage, sessions,
+    stacks, tagging, themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -215,6 +215,9 @@ handlers! {
     DisassociateAppBlockBuilderAppBlock => app_block_builders::disassociate_app_block_builder_app_block,
     DescribeAppBlockBuilderAppBlockAssociations => app_block_builders::describe_app_block_builder_app_block_associations,
     CreateAppBlockBuilderStreamingURL => app_block_builders::create_app_block_builder_streaming_url,
+    UpdateImageBuilder => image_builders::update_image_builder,
+    DrainSessionInstance => sessions::drain_session_instance,
+    DescribeAppLicenseUsage => license_usage::describe_app_license_usage,
     CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
     DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
     DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,

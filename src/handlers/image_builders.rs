@@ -9,16 +9,19 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    CreateImageBuilderRequest, CreateImageBuilderResult, CreateImageBuilderStreamingURLRequest,
-    CreateImageBuilderStreamingURLResult, DeleteImageBuilderRequest, DeleteImageBuilderResult,
-    DescribeImageBuildersRequest, DescribeImageBuildersResult, ImageBuilder, ImageBuilderState,
+    AgentAccessConfig, CreateImageBuilderRequest, CreateImageBuilderResult,
+    CreateImageBuilderStreamingURLRequest, CreateImageBuilderStreamingURLResult,
+    DeleteImageBuilderRequest, DeleteImageBuilderResult, DescribeImageBuildersRequest,
+    DescribeImageBuildersResult, ImageBuilder, ImageBuilderAgentAccessConfig,
+    ImageBuilderAgentAccessConfigForUpdate, ImageBuilderAttribute, ImageBuilderState,
     StartImageBuilderRequest, StartImageBuilderResult, StopImageBuilderRequest,
-    StopImageBuilderResult,
+    StopImageBuilderResult, UpdateImageBuilderRequest, UpdateImageBuilderResult,
 };
 use crate::handlers::directory_configs::check_domain_join;
 use crate::handlers::images::resolve_image;
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
+use crate::handlers::stack_rules::{check_agent_access, upsert_by};
 use crate::pagination::page_size;
 use crate::state::lifecycle::{
     begin, ImageBuilderRecord, Outcome, Transition, DELETE_IMAGE_BUILDER, START_IMAGE_BUILDER,
@@ -195,4 +198,112 @@ pub fn create_image_builder_streaming_url(
         streaming_url: Some(url),
         expires: Some(expires),
     })
+}
+
+/// Only a STOPPED builder can be updated (the model's documentation). Its agent access
+/// configuration merges like a stack's: settings by agent action, the rest by member.
+pub fn update_image_builder(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    req: UpdateImageBuilderRequest,
+) -> Result<UpdateImageBuilderResult, ApiError> {
+    let record = state.image_builders.find_mut(&req.name)?;
+    if record.builder.state != Some(ImageBuilderState::Stopped) {
+        return Err(not_permitted(format!(
+            "Image builder {} is {}; it can be updated when STOPPED.",
+            req.name,
+            state_name(&record.builder)
+        )));
+    }
+    let delete_agent = req
+        .attributes_to_delete
+        .iter()
+        .flatten()
+        .any(|a| *a == ImageBuilderAttribute::AgentAccessConfig);
+    if delete_agent && req.agent_access_config.is_some() {
+        return Err(ApiError::invalid_combination(
+            "Do not give AgentAccessConfig while deleting AGENT_ACCESS_CONFIG.",
+        ));
+    }
+    let agent = match req.agent_access_config {
+        Some(update) => {
+            let merged = merge_agent_access(record.builder.agent_access_config.clone(), update)?;
+            check_agent_access(&as_stack_config(&merged), &ctx.tenant.region)?;
+            Some(merged)
+        }
+        None if delete_agent => None,
+        None => record.builder.agent_access_config.clone(),
+    };
+    let builder = &mut record.builder;
+    builder.agent_access_config = agent;
+    if let Some(v) = req.description {
+        builder.description = Some(v);
+    }
+    if let Some(v) = req.display_name {
+        builder.display_name = Some(v);
+    }
+    Ok(UpdateImageBuilderResult {
+        image_builder: Some(builder.clone()),
+    })
+}
+
+fn merge_agent_access(
+    current: Option<ImageBuilderAgentAccessConfig>,
+    update: ImageBuilderAgentAccessConfigForUpdate,
+) -> Result<ImageBuilderAgentAccessConfig, ApiError> {
+    let mut config = match current {
+        Some(config) => config,
+        None => {
+            let (Some(settings), Some(screen_resolution), Some(screen_image_format)) = (
+                update.settings.clone(),
+                update.screen_resolution,
+                update.screen_image_format,
+            ) else {
+                return Err(ApiError::invalid_combination(
+                    "The image builder has no agent access yet: AgentAccessConfig needs Settings, ScreenResolution and ScreenImageFormat.",
+                ));
+            };
+            ImageBuilderAgentAccessConfig {
+                settings,
+                s3_bucket_arn: None,
+                screenshots_upload_enabled: None,
+                screen_resolution,
+                screen_image_format,
+                user_control_mode: None,
+            }
+        }
+    };
+    if let Some(settings) = update.settings {
+        upsert_by(&mut config.settings, settings, |s| s.agent_action);
+    }
+    if let Some(v) = update.s3_bucket_arn {
+        config.s3_bucket_arn = Some(v);
+    }
+    if let Some(v) = update.screenshots_upload_enabled {
+        config.screenshots_upload_enabled = Some(v);
+    }
+    if let Some(v) = update.screen_resolution {
+        config.screen_resolution = v;
+    }
+    if let Some(v) = update.screen_image_format {
+        config.screen_image_format = v;
+    }
+    if let Some(v) = update.user_control_mode {
+        config.user_control_mode = Some(v);
+    }
+    Ok(config)
+}
+
+/// A builder's agent access, in the stack's terms, for the shared rules.
+fn as_stack_config(config: &ImageBuilderAgentAccessConfig) -> AgentAccessConfig {
+    AgentAccessConfig {
+        settings: config.settings.clone(),
+        s3_bucket_arn: config.s3_bucket_arn.clone(),
+        screenshots_upload_enabled: config.screenshots_upload_enabled,
+        replay_session_enabled: None,
+        kms_key_arn: None,
+        screen_resolution: config.screen_resolution,
+        screen_image_format: config.screen_image_format,
+        user_control_mode: config.user_control_mode,
+    }
 }

@@ -13,6 +13,7 @@ pub mod fleets;
 pub mod image_builders;
 pub mod images;
 pub mod instance_types;
+pub mod license_usage;
 pub mod sessions;
 pub mod stack_rules;
 pub mod stacks;

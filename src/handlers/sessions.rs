@@ -10,8 +10,9 @@ use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     AuthenticationType, CreateStreamingURLRequest, CreateStreamingURLResult,
-    DescribeSessionsRequest, DescribeSessionsResult, ExpireSessionRequest, ExpireSessionResult,
-    FleetState, Session, SessionConnectionState, SessionState,
+    DescribeSessionsRequest, DescribeSessionsResult, DrainSessionInstanceRequest,
+    DrainSessionInstanceResult, ExpireSessionRequest, ExpireSessionResult, FleetState,
+    InstanceDrainStatus, Session, SessionConnectionState, SessionState,
 };
 use crate::pagination::{map_after, page, page_size};
 use crate::state::RegionState;
@@ -167,4 +168,42 @@ pub fn expire_session(
 ) -> Result<ExpireSessionResult, ApiError> {
     state.sessions.remove(&req.session_id);
     Ok(ExpireSessionResult {})
+}
+
+/// The session's instance stops taking new sessions while its current ones go on; only
+/// multi-session fleets have instances to drain (the model's documentation). Sessions of
+/// one instance all show DRAINING.
+pub fn drain_session_instance(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    req: DrainSessionInstanceRequest,
+) -> Result<DrainSessionInstanceResult, ApiError> {
+    let session = state.sessions.get(&req.session_id).ok_or_else(|| {
+        ApiError::not_found(format!("Session {} does not exist.", req.session_id))
+    })?;
+    let multi_session = state
+        .fleets
+        .get(&session.fleet_name)
+        .is_some_and(|r| r.fleet.max_sessions_per_instance.is_some());
+    if !multi_session {
+        return Err(ApiError::modeled(
+            ModeledError::OperationNotPermittedException,
+            format!(
+                "Session {} is on fleet {}, which is not a multi-session fleet.",
+                req.session_id, session.fleet_name
+            ),
+        ));
+    }
+    let instance = session.instance_id.clone();
+    let fleet = session.fleet_name.clone();
+    for s in state.sessions.values_mut() {
+        let same_instance = match &instance {
+            Some(id) => s.instance_id.as_ref() == Some(id),
+            None => s.id == req.session_id,
+        };
+        if s.fleet_name == fleet && same_instance {
+            s.instance_drain_status = Some(InstanceDrainStatus::Draining);
+        }
+    }
+    Ok(DrainSessionInstanceResult {})
 }

@@ -139,3 +139,15 @@ pub fn check_agent_access(config: &AgentAccessConfig, region: &str) -> Result<()
     }
     Ok(())
 }
+
+/// Replaces the entries of `current` whose key the update names and appends new ones:
+/// updates of user settings, connectors and agent settings name only what changes, and
+/// removal is AttributesToDelete's job.
+pub fn upsert_by<T, K: PartialEq>(current: &mut Vec<T>, update: Vec<T>, key: impl Fn(&T) -> K) {
+    for item in update {
+        match current.iter_mut().find(|c| key(c) == key(&item)) {
+            Some(existing) => *existing = item,
+            None => current.push(item),
+        }
+    }
+}

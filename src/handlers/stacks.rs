@@ -12,7 +12,7 @@ use crate::generated::types::{
 };
 use crate::handlers::entitlements::entitlement_key;
 use crate::handlers::stack_rules::{
-    check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
+    check_agent_access, check_storage_connectors, check_user_settings, is_clipboard, upsert_by,
     MAX_CLIPBOARD_LENGTH,
 };
 use crate::state::RegionState;
@@ -246,18 +246,6 @@ fn with_default_lengths(mut settings: Vec<UserSetting>) -> Vec<UserSetting> {
         }
     }
     settings
-}
-
-/// Replaces the entries of `current` whose key the update names and appends new ones:
-/// updates of user settings, connectors and agent settings name only what changes, and
-/// removal is AttributesToDelete's job.
-fn upsert_by<T, K: PartialEq>(current: &mut Vec<T>, update: Vec<T>, key: impl Fn(&T) -> K) {
-    for item in update {
-        match current.iter_mut().find(|c| key(c) == key(&item)) {
-            Some(existing) => *existing = item,
-            None => current.push(item),
-        }
-    }
 }
 
 /// Remembers the settings bucket the first enabled stack of a Region was given.

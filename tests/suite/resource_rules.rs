@@ -632,3 +632,142 @@ async fn instance_types_are_those_documented_and_images_run_on_their_families() 
         );
     }
 }
+
+#[tokio::test]
+async fn stopped_image_builders_update_and_multi_session_instances_drain() {
+    for wire in WIRES {
+        let s = start_with(config(0, false)).await;
+        // UpdateImageBuilder: only when STOPPED; agent access merges by action.
+        s.ok(
+            wire,
+            "CreateImageBuilder",
+            json!({"Name": "b", "ImageName": IMAGE, "InstanceType": "stream.standard.large"}),
+        )
+        .await;
+        s.fails(
+            wire,
+            "UpdateImageBuilder",
+            json!({"Name": "b", "Description": "x"}),
+            400,
+            "OperationNotPermittedException",
+        )
+        .await;
+        s.ok(wire, "StopImageBuilder", json!({"Name": "b"})).await;
+        let agent = json!({"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "ENABLED"}],
+            "ScreenResolution": "W_1280xH_720", "ScreenImageFormat": "PNG"});
+        let updated = s
+            .ok(
+                wire,
+                "UpdateImageBuilder",
+                json!({"Name": "b", "Description": "tools", "AgentAccessConfig": agent}),
+            )
+            .await["ImageBuilder"]
+            .clone();
+        assert_eq!(updated["Description"], "tools");
+        assert_eq!(updated["AgentAccessConfig"]["ScreenImageFormat"], "PNG");
+        s.fails(
+            wire,
+            "UpdateImageBuilder",
+            json!({"Name": "b", "AgentAccessConfig": {"Settings": [{"AgentAction": "COMPUTER_VISION", "Permission": "DISABLED"}]}}),
+            400,
+            "InvalidParameterCombinationException",
+        )
+        .await;
+        let cleared = s
+            .ok(
+                wire,
+                "UpdateImageBuilder",
+                json!({"Name": "b", "AttributesToDelete": ["AGENT_ACCESS_CONFIG"]}),
+            )
+            .await;
+        assert!(cleared["ImageBuilder"].get("AgentAccessConfig").is_none());
+
+        // DrainSessionInstance: multi-session fleets only, and the session must exist.
+        s.fails(
+            wire,
+            "DrainSessionInstance",
+            json!({"SessionId": "nope"}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        s.ok(wire, "CreateStack", json!({"Name": "st"})).await;
+        for (name, extra) in [
+            ("single", json!({})),
+            (
+                "multi",
+                json!({"ComputeCapacity": {"DesiredSessions": 4}, "MaxSessionsPerInstance": 2}),
+            ),
+        ] {
+            s.ok(wire, "CreateFleet", fleet(name, extra)).await;
+            s.ok(
+                wire,
+                "AssociateFleet",
+                json!({"StackName": "st", "FleetName": name}),
+            )
+            .await;
+            s.ok(wire, "StartFleet", json!({"Name": name})).await;
+        }
+        let session_of =
+            |fleet: &str| json!({"StackName": "st", "FleetName": fleet, "UserId": "alice"});
+        for fleet_name in ["single", "multi"] {
+            s.ok(wire, "CreateStreamingURL", session_of(fleet_name))
+                .await;
+        }
+        let id = |sessions: &Value| sessions["Sessions"][0]["Id"].as_str().unwrap().to_string();
+        let single = s
+            .ok(
+                wire,
+                "DescribeSessions",
+                json!({"StackName": "st", "FleetName": "single"}),
+            )
+            .await;
+        s.fails(
+            wire,
+            "DrainSessionInstance",
+            json!({"SessionId": id(&single)}),
+            400,
+            "OperationNotPermittedException",
+        )
+        .await;
+        let multi = s
+            .ok(
+                wire,
+                "DescribeSessions",
+                json!({"StackName": "st", "FleetName": "multi"}),
+            )
+            .await;
+        s.ok(
+            wire,
+            "DrainSessionInstance",
+            json!({"SessionId": id(&multi)}),
+        )
+        .await;
+        let drained = s
+            .ok(
+                wire,
+                "DescribeSessions",
+                json!({"StackName": "st", "FleetName": "multi"}),
+            )
+            .await;
+        assert_eq!(drained["Sessions"][0]["InstanceDrainStatus"], "DRAINING");
+
+        // DescribeAppLicenseUsage: a month as yyyy-mm, and no usage recorded.
+        let usage = s
+            .ok(
+                wire,
+                "DescribeAppLicenseUsage",
+                json!({"BillingPeriod": "2026-11"}),
+            )
+            .await;
+        assert_eq!(usage["AppLicenseUsages"], json!([]));
+        s.fails(
+            wire,
+            "DescribeAppLicenseUsage",
+            json!({"BillingPeriod": "2026-13"}),
+            400,
+            "InvalidParameterCombinationException",
+        )
+        .await;
+    }
+}
