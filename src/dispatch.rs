@@ -13,7 +13,7 @@ use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes}
 use crate::handlers::{
     app_block_builders, app_blocks, application_fleets, applications, associations,
     directory_configs, entitlements, fleets, image_builders, images, license_usage, sessions,
-    stacks, tagging, themes, usage_reports, users,
+    software, stacks, tagging, themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -218,6 +218,10 @@ handlers! {
     UpdateImageBuilder => image_builders::update_image_builder,
     DrainSessionInstance => sessions::drain_session_instance,
     DescribeAppLicenseUsage => license_usage::describe_app_license_usage,
+    AssociateSoftwareToImageBuilder => software::associate_software_to_image_builder,
+    DisassociateSoftwareFromImageBuilder => software::disassociate_software_from_image_builder,
+    StartSoftwareDeploymentToImageBuilder => software::start_software_deployment_to_image_builder,
+    DescribeSoftwareAssociations => software::describe_software_associations,
     CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
     DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
     DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,

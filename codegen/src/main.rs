@@ -760,6 +760,17 @@ fn gen_overlay(overlay: &Value) -> String {
     for t in taggable["types"].as_array().expect("types") {
         let _ = writeln!(s, "    {:?},", t.as_str().expect("type"));
     }
+    s.push_str("];\n\n");
+    let software = &overlay["license_included_software"];
+    let _ = writeln!(
+        s,
+        "/// The license-included applications an image builder can be given.\n///\n/// Source: {}",
+        software["source"].as_str().expect("source")
+    );
+    s.push_str("pub const LICENSE_INCLUDED_SOFTWARE: &[&str] = &[\n");
+    for name in software["names"].as_array().expect("names") {
+        let _ = writeln!(s, "    {:?},", name.as_str().expect("name"));
+    }
     s.push_str("];\n");
     s
 }

@@ -169,3 +169,33 @@ pub const TAGGABLE_RESOURCE_TYPES: &[&str] = &[
     "application",
     "app-block-builder",
 ];
+
+/// The license-included applications an image builder can be given.
+///
+/// Source: botocore 1.44.8 service-2.json, documentation of AssociateSoftwareToImageBuilderRequest.SoftwareNames and DisassociateSoftwareFromImageBuilderRequest.SoftwareNames ("Possible values include the following")
+pub const LICENSE_INCLUDED_SOFTWARE: &[&str] = &[
+    "Microsoft_Office_2021_LTSC_Professional_Plus_32Bit",
+    "Microsoft_Office_2021_LTSC_Professional_Plus_64Bit",
+    "Microsoft_Office_2024_LTSC_Professional_Plus_32Bit",
+    "Microsoft_Office_2024_LTSC_Professional_Plus_64Bit",
+    "Microsoft_Visio_2021_LTSC_Professional_32Bit",
+    "Microsoft_Visio_2021_LTSC_Professional_64Bit",
+    "Microsoft_Visio_2024_LTSC_Professional_32Bit",
+    "Microsoft_Visio_2024_LTSC_Professional_64Bit",
+    "Microsoft_Project_2021_Professional_32Bit",
+    "Microsoft_Project_2021_Professional_64Bit",
+    "Microsoft_Project_2024_Professional_32Bit",
+    "Microsoft_Project_2024_Professional_64Bit",
+    "Microsoft_Office_2021_LTSC_Standard_32Bit",
+    "Microsoft_Office_2021_LTSC_Standard_64Bit",
+    "Microsoft_Office_2024_LTSC_Standard_32Bit",
+    "Microsoft_Office_2024_LTSC_Standard_64Bit",
+    "Microsoft_Visio_2021_LTSC_Standard_32Bit",
+    "Microsoft_Visio_2021_LTSC_Standard_64Bit",
+    "Microsoft_Visio_2024_LTSC_Standard_32Bit",
+    "Microsoft_Visio_2024_LTSC_Standard_64Bit",
+    "Microsoft_Project_2021_Standard_32Bit",
+    "Microsoft_Project_2021_Standard_64Bit",
+    "Microsoft_Project_2024_Standard_32Bit",
+    "Microsoft_Project_2024_Standard_64Bit",
+];

@@ -102,6 +102,7 @@ pub fn create_image_builder(
                 Some(ImageBuilderState::Running),
                 ctx,
             )),
+            software: Default::default(),
         },
     );
     if let Some(tags) = req.tags {

@@ -15,6 +15,7 @@ pub mod images;
 pub mod instance_types;
 pub mod license_usage;
 pub mod sessions;
+pub mod software;
 pub mod stack_rules;
 pub mod stacks;
 pub mod tagging;

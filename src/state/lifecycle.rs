@@ -8,6 +8,8 @@
 //! changes nothing, and the error otherwise. `begin` applies a row; `settle_record`
 //! completes a due transition, and the region settles every family alike.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::context::RequestContext;
@@ -15,7 +17,7 @@ use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     AppBlockBuilder, AppBlockBuilderState, ComputeCapacityStatus, Fleet, FleetState, Image,
-    ImageBuilder, ImageBuilderState, ImageState,
+    ImageBuilder, ImageBuilderState, ImageState, SoftwareDeploymentStatus,
 };
 use crate::state::collection::{Resource, Settled};
 
@@ -214,6 +216,18 @@ impl Lifecycle for FleetRecord {
 pub struct ImageBuilderRecord {
     pub builder: ImageBuilder,
     pub transition: Option<Transition<ImageBuilderState>>,
+    /// License-included applications by name, with their deployment status; they go with
+    /// the builder.
+    #[serde(default)]
+    pub software: BTreeMap<String, SoftwareRecord>,
+}
+
+/// One license-included application of an image builder. A transition to no status is
+/// an uninstallation that ends the association.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SoftwareRecord {
+    pub status: SoftwareDeploymentStatus,
+    pub transition: Option<Transition<SoftwareDeploymentStatus>>,
 }
 
 /// StartImageBuilder, StopImageBuilder and DeleteImageBuilder.
@@ -383,8 +397,28 @@ impl Resource for ImageBuilderRecord {
         self.builder.arn.as_deref()
     }
     const CHANGES_ON_ITS_OWN: bool = true;
+    /// The builder's own transition, then its software deployments'.
     fn settle(&mut self, now: f64) -> Settled {
-        settle_record(self, now)
+        let Settled::Pending(mut next_due) = settle_record(self, now) else {
+            return Settled::Gone;
+        };
+        let mut uninstalled = Vec::new();
+        for (name, software) in self.software.iter_mut() {
+            match software.transition {
+                Some(t) if now >= t.due => {
+                    software.transition = None;
+                    match t.to {
+                        Some(status) => software.status = status,
+                        None => uninstalled.push(name.clone()),
+                    }
+                }
+                other => next_due = next_due.min(Transition::due_of(other)),
+            }
+        }
+        for name in uninstalled {
+            self.software.remove(&name);
+        }
+        Settled::Pending(next_due)
     }
 }
 

@@ -24,6 +24,7 @@ mod protocol;
 mod replay;
 mod resource_rules;
 mod sdk;
+mod software;
 mod stacks;
 mod themes;
 mod usage_reports;
