@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
 use crate::handlers::{
     app_block_builders, app_blocks, application_fleets, applications, associations,
-    directory_configs, entitlements, fleets, image_builders, images, license_usage, sessions,
-    software, stacks, tagging, themes, usage_reports, users,
+    directory_configs, entitlements, export_tasks, fleets, image_builders, image_imports, images,
+    license_usage, sessions, software, stacks, tagging, themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -222,6 +222,10 @@ handlers! {
     DisassociateSoftwareFromImageBuilder => software::disassociate_software_from_image_builder,
     StartSoftwareDeploymentToImageBuilder => software::start_software_deployment_to_image_builder,
     DescribeSoftwareAssociations => software::describe_software_associations,
+    CreateImportedImage => image_imports::create_imported_image,
+    CreateExportImageTask => export_tasks::create_export_image_task,
+    GetExportImageTask => export_tasks::get_export_image_task,
+    ListExportImageTasks => export_tasks::list_export_image_tasks,
     CreateUsageReportSubscription => usage_reports::create_usage_report_subscription,
     DescribeUsageReportSubscriptions => usage_reports::describe_usage_report_subscriptions,
     DeleteUsageReportSubscription => usage_reports::delete_usage_report_subscription,

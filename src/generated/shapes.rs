@@ -4947,7 +4947,7 @@ pub static SHAPES: [Shape; 422] = [
             members: &[Member {
                 name: "TaskId",
                 target: ShapeId(373),
-                required: false,
+                required: true,
             }],
             error: false,
         },

@@ -3110,8 +3110,8 @@ impl FleetType {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GetExportImageTaskRequest {
-    #[serde(rename = "TaskId", default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
+    #[serde(rename = "TaskId")]
+    pub task_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

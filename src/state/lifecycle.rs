@@ -16,8 +16,9 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    AppBlockBuilder, AppBlockBuilderState, ComputeCapacityStatus, Fleet, FleetState, Image,
-    ImageBuilder, ImageBuilderState, ImageState, SoftwareDeploymentStatus,
+    AppBlockBuilder, AppBlockBuilderState, ComputeCapacityStatus, ExportImageTask,
+    ExportImageTaskState, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
+    SoftwareDeploymentStatus,
 };
 use crate::state::collection::{Resource, Settled};
 
@@ -69,7 +70,8 @@ state_names!(
     FleetState,
     ImageBuilderState,
     ImageState,
-    AppBlockBuilderState
+    AppBlockBuilderState,
+    ExportImageTaskState
 );
 
 /// A resource whose state moves through transitions.
@@ -370,6 +372,51 @@ impl Resource for AppBlockBuilderRecord {
     const CHANGES_ON_ITS_OWN: bool = true;
     fn taggable_arn(&self) -> Option<&str> {
         Some(&self.builder.arn)
+    }
+    fn settle(&mut self, now: f64) -> Settled {
+        settle_record(self, now)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportTaskRecord {
+    pub task: ExportImageTask,
+    /// The AMI the task makes, shown once it is COMPLETED.
+    pub ami_id: String,
+    pub transition: Option<Transition<ExportImageTaskState>>,
+}
+
+impl Lifecycle for ExportTaskRecord {
+    type State = ExportImageTaskState;
+
+    fn state(&self) -> Option<ExportImageTaskState> {
+        self.task.state
+    }
+
+    fn set_state(&mut self, state: ExportImageTaskState) {
+        self.task.state = Some(state);
+        if state == ExportImageTaskState::Completed {
+            self.task.ami_id = Some(self.ami_id.clone());
+        }
+    }
+
+    fn transition(&self) -> &Option<Transition<ExportImageTaskState>> {
+        &self.transition
+    }
+
+    fn transition_mut(&mut self) -> &mut Option<Transition<ExportImageTaskState>> {
+        &mut self.transition
+    }
+}
+
+/// Keyed by task id.
+impl Resource for ExportTaskRecord {
+    const KIND: &'static str = "Export image task";
+    const PLURAL: &'static str = "export image tasks";
+    const ARN_TYPE: Option<&'static str> = None;
+    const CHANGES_ON_ITS_OWN: bool = true;
+    fn taggable_arn(&self) -> Option<&str> {
+        None
     }
     fn settle(&mut self, now: f64) -> Settled {
         settle_record(self, now)

@@ -18,7 +18,9 @@ use crate::generated::types::{
 use crate::tenant::Tenant;
 use associations::Associations;
 use collection::{Collection, Family, Resource};
-use lifecycle::{AppBlockBuilderRecord, FleetRecord, ImageBuilderRecord, ImageRecord};
+use lifecycle::{
+    AppBlockBuilderRecord, ExportTaskRecord, FleetRecord, ImageBuilderRecord, ImageRecord,
+};
 use tags::TagStore;
 
 #[derive(Default)]
@@ -195,6 +197,8 @@ pub struct RegionState {
     pub app_block_builders: Collection<AppBlockBuilderRecord>,
     /// (app block builder name, app block ARN) pairs: one each way at most.
     pub app_block_builder_blocks: Associations,
+    /// Image export tasks by task id.
+    pub export_tasks: Collection<ExportTaskRecord>,
     /// Entitlements by "<stack>/<name>".
     pub entitlements: Collection<Entitlement>,
     /// ("<stack>/<entitlement>", application identifier) pairs.
@@ -245,7 +249,8 @@ impl RegionState {
         app_blocks,
         applications,
         entitlements,
-        app_block_builders
+        app_block_builders,
+        export_tasks
     );
 
     /// Whether a taggable resource of ARN type `arn_type` named `name` exists here (the

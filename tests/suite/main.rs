@@ -17,6 +17,7 @@ mod flows;
 mod fuzz_corpus;
 mod hostile;
 mod hostile_inputs;
+mod image_transfers;
 mod isolation;
 mod modeled_errors;
 mod properties;
