@@ -18,6 +18,7 @@ mod fuzz_corpus;
 mod hostile;
 mod hostile_inputs;
 mod image_transfers;
+mod integrity;
 mod isolation;
 mod modeled_errors;
 mod properties;
