@@ -75,4 +75,6 @@ pub mod quotas {
     pub const IMAGE_BUILDERS_PER_REGION: usize = 10;
     pub const USERS_PER_POOL: usize = 50;
     pub const APP_BLOCK_BUILDERS_PER_REGION: usize = 10;
+    /// "Concurrent image copies per destination Region" (AWS's documented quota).
+    pub const CONCURRENT_IMAGE_COPIES_PER_REGION: usize = 2;
 }

@@ -4,7 +4,8 @@
 //! reproduces it. It sits below dispatch and the handlers, which both use it.
 
 use crate::config::{Config, Rules};
-use crate::generated::operations::Operation;
+use crate::error::ApiError;
+use crate::generated::operations::{Operation, OperationShape};
 use crate::tenant::Tenant;
 
 pub struct RequestContext<'a> {
@@ -124,4 +125,10 @@ impl<'a> RequestContext<'a> {
         self.ids_issued.set(n + 1);
         uuid::Uuid::new_v5(&self.seed, &n.to_le_bytes())
     }
+}
+
+/// An operation that writes a second account's or Region's state besides the caller's
+/// (CopyImage's destination Region): which one, from its input.
+pub trait SpansRegions: OperationShape {
+    fn second_tenant(input: &Self::Input, caller: &Tenant) -> Result<Tenant, ApiError>;
 }

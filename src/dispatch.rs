@@ -7,13 +7,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::context::RequestContext;
+use crate::context::{RequestContext, SpansRegions};
 use crate::error::ApiError;
-use crate::generated::operations::{op, Operation, OperationShape, Reads, Writes};
+use crate::generated::operations::{
+    op, Operation, OperationShape, Reads, Writes, WritesTwoRegions,
+};
 use crate::handlers::{
     app_block_builders, app_blocks, application_fleets, applications, associations,
-    directory_configs, entitlements, export_tasks, fleets, image_builders, image_imports, images,
-    license_usage, sessions, software, stacks, tagging, themes, usage_reports, users,
+    directory_configs, entitlements, export_tasks, fleets, image_builders, image_copies,
+    image_imports, images, license_usage, sessions, software, stacks, tagging, themes,
+    usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
@@ -75,6 +78,24 @@ impl<Op: OperationShape> Serve<Op> for Writes {
         handler: Self::Handler,
     ) -> Result<Dispatched, ApiError> {
         writing(Op::OPERATION, ctx, store, input, protocol, log, handler)
+    }
+}
+
+/// A handler that changes the caller's state and a second tenant's (`None`: the same).
+type TwoRegionHandler<I, O> =
+    fn(&RequestContext, &mut RegionState, Option<&mut RegionState>, I) -> Result<O, ApiError>;
+
+impl<Op: SpansRegions> Serve<Op> for WritesTwoRegions {
+    type Handler = TwoRegionHandler<Op::Input, Op::Output>;
+    fn serve(
+        ctx: &RequestContext,
+        store: &Store,
+        input: Value,
+        protocol: Option<Protocol>,
+        log: Option<&dyn WriteLog>,
+        handler: Self::Handler,
+    ) -> Result<Dispatched, ApiError> {
+        writing_two::<Op>(ctx, store, input, protocol, log, handler)
     }
 }
 
@@ -223,6 +244,7 @@ handlers! {
     StartSoftwareDeploymentToImageBuilder => software::start_software_deployment_to_image_builder,
     DescribeSoftwareAssociations => software::describe_software_associations,
     CreateImportedImage => image_imports::create_imported_image,
+    CopyImage => image_copies::copy_image,
     CreateExportImageTask => export_tasks::create_export_image_task,
     GetExportImageTask => export_tasks::get_export_image_task,
     ListExportImageTasks => export_tasks::list_export_image_tasks,
@@ -331,6 +353,51 @@ fn reading<I: DeserializeOwned, O: Serialize>(
     Ok(Dispatched {
         body: encoded(protocol, &output)?,
         log_seq: None,
+    })
+}
+
+/// `writing` for an operation that spans two tenants: both regions are locked (in one
+/// global order) and settled, the write takes a time no earlier than either's last
+/// settling, and it is recorded once, under the caller, whose replay writes both again.
+fn writing_two<Op: SpansRegions>(
+    ctx: &RequestContext,
+    store: &Store,
+    input: Value,
+    protocol: Option<Protocol>,
+    log: Option<&dyn WriteLog>,
+    handler: TwoRegionHandler<Op::Input, Op::Output>,
+) -> Result<Dispatched, ApiError> {
+    if let Some(log) = log {
+        log.check_writable()?;
+    }
+    let record = log.map(|_| input.clone());
+    let input: Op::Input = typed_input(input)?;
+    let second = Op::second_tenant(&input, ctx.tenant)?;
+    let (output, log_seq) = store.write_regions(ctx.tenant, &second, |state, other| {
+        let settled = other
+            .as_ref()
+            .map_or(0.0, |o| o.settled_through())
+            .max(state.settled_through());
+        let ctx = &ctx.under_lock(settled);
+        state.settle(ctx.now);
+        let mut other = other;
+        if let Some(o) = other.as_deref_mut() {
+            o.settle(ctx.now);
+        }
+        let output = handler(ctx, state, other.as_deref_mut(), input)?;
+        state.expect_transition_by(ctx.transition_due());
+        if let Some(o) = other {
+            o.expect_transition_by(ctx.transition_due());
+        }
+        let seq = match (log, record) {
+            (Some(log), Some(record)) => Some(log.append(ctx, Op::OPERATION.name(), record)?),
+            _ => None,
+        };
+        Ok::<_, ApiError>((output, seq))
+    })?;
+    Ok(Dispatched {
+        body: encoded(protocol, &output)?,
+        log_seq,
     })
 }
 

@@ -551,6 +551,21 @@ fn gen_types(m: &Model) -> String {
     s
 }
 
+/// The operation's mode type: Describe, List and Get operations read, the overlay names
+/// the few others that do and those that write two Regions, and the rest write.
+fn mode(name: &str, overlay: &Value) -> &'static str {
+    let spans = overlay["access"]["spans_regions"]
+        .as_array()
+        .expect("access.spans_regions");
+    if spans.iter().any(|r| r.as_str() == Some(name)) {
+        return "WritesTwoRegions";
+    }
+    match access(name, overlay) {
+        "Read" => "Reads",
+        _ => "Writes",
+    }
+}
+
 /// Describe, List and Get operations read; the overlay names the few others that do.
 fn access(name: &str, overlay: &Value) -> &'static str {
     let reads = overlay["access"]["reads"].as_array().expect("access.reads");
@@ -581,7 +596,9 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
          /// The mode of an operation that only reads.\n\
          pub struct Reads;\n\
          /// The mode of an operation that changes state.\n\
-         pub struct Writes;\n\n\
+         pub struct Writes;\n\
+         /// The mode of an operation that changes two Regions' state at once.\n\
+         pub struct WritesTwoRegions;\n\n\
          /// An operation as a type: a handler bound to it takes its input and returns its\n\
          /// output, so a handler bound to another operation does not compile.\n\
          pub trait OperationShape {\n\
@@ -598,8 +615,8 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
         let output = op["output"]["shape"].as_str().unwrap();
         let _ = writeln!(
             s,
-            "    pub struct {name};\n    impl OperationShape for {name} {{\n        const OPERATION: Operation = Operation::{name};\n        type Mode = {}s;\n        type Input = types::{input};\n        type Output = types::{output};\n    }}\n",
-            access(name, overlay)
+            "    pub struct {name};\n    impl OperationShape for {name} {{\n        const OPERATION: Operation = Operation::{name};\n        type Mode = {};\n        type Input = types::{input};\n        type Output = types::{output};\n    }}\n",
+            mode(name, overlay)
         );
     }
     s.push_str("}\n\n");

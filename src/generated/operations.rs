@@ -16,6 +16,8 @@ pub enum Access {
 pub struct Reads;
 /// The mode of an operation that changes state.
 pub struct Writes;
+/// The mode of an operation that changes two Regions' state at once.
+pub struct WritesTwoRegions;
 
 /// An operation as a type: a handler bound to it takes its input and returns its
 /// output, so a handler bound to another operation does not compile.
@@ -91,7 +93,7 @@ pub mod op {
     pub struct CopyImage;
     impl OperationShape for CopyImage {
         const OPERATION: Operation = Operation::CopyImage;
-        type Mode = Writes;
+        type Mode = WritesTwoRegions;
         type Input = types::CopyImageRequest;
         type Output = types::CopyImageResponse;
     }

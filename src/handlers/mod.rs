@@ -12,6 +12,7 @@ pub mod export_tasks;
 pub mod fleet_rules;
 pub mod fleets;
 pub mod image_builders;
+pub mod image_copies;
 pub mod image_imports;
 pub mod images;
 pub mod instance_types;

@@ -138,6 +138,44 @@ impl Store {
         read(&self.regions).get(tenant).cloned()
     }
 
+    /// Runs `change` on two tenants' states at once, for an operation that spans Regions:
+    /// both are locked, always in the tenants' order (as resets lock too), so two such
+    /// operations never deadlock. The second is `None` when it is the first.
+    pub fn write_regions<R>(
+        &self,
+        first: &Tenant,
+        second: &Tenant,
+        change: impl FnOnce(&mut RegionState, Option<&mut RegionState>) -> R,
+    ) -> R {
+        if first == second {
+            return self.write_region(first, |state| change(state, None));
+        }
+        loop {
+            let (a, b) = (self.region_to_write(first), self.region_to_write(second));
+            let (mut state_a, mut state_b) = if first < second {
+                let state_a = write(&a);
+                (state_a, write(&b))
+            } else {
+                let state_b = write(&b);
+                (write(&a), state_b)
+            };
+            if !state_a.retired && !state_b.retired {
+                return change(&mut state_a, Some(&mut state_b));
+            }
+        }
+    }
+
+    /// A tenant's region, created empty on first use.
+    fn region_to_write(&self, tenant: &Tenant) -> Arc<RwLock<RegionState>> {
+        match self.existing_region(tenant) {
+            Some(region) => region,
+            None => write(&self.regions)
+                .entry(tenant.clone())
+                .or_default()
+                .clone(),
+        }
+    }
+
     /// Runs `change` on one account's state in one region, created empty on first use,
     /// with the region locked exclusively.
     pub fn write_region<R>(
@@ -146,13 +184,7 @@ impl Store {
         change: impl FnOnce(&mut RegionState) -> R,
     ) -> R {
         loop {
-            let region = match self.existing_region(tenant) {
-                Some(region) => region,
-                None => write(&self.regions)
-                    .entry(tenant.clone())
-                    .or_default()
-                    .clone(),
-            };
+            let region = self.region_to_write(tenant);
             let mut state = write(&region);
             if !state.retired {
                 return change(&mut state);

@@ -234,13 +234,16 @@ async fn request_lines_say_why_at_the_right_level_as_json_lines() {
         "Stack missing does not exist."
     );
 
+    // A 501 for an operation not built yet is a client's problem, logged at WARN (while
+    // any operation is unbuilt).
     let unbuilt = appstream_local::generated::operations::Operation::ALL
         .iter()
-        .find(|op| !appstream_local::dispatch::is_implemented(**op))
-        .unwrap();
-    s.json(unbuilt.name(), serde_json::json!({})).await;
-    let unimplemented = parse(lines_until(&lines, "\"request\"").last().unwrap());
-    assert_eq!(unimplemented["level"], "WARN", "{unimplemented}");
+        .find(|op| !appstream_local::dispatch::is_implemented(**op));
+    if let Some(unbuilt) = unbuilt {
+        s.json(unbuilt.name(), serde_json::json!({})).await;
+        let unimplemented = parse(lines_until(&lines, "\"request\"").last().unwrap());
+        assert_eq!(unimplemented["level"], "WARN", "{unimplemented}");
+    }
 
     // Debug adds the decoded input, with what the model marks sensitive redacted.
     s.json(

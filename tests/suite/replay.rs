@@ -247,3 +247,24 @@ fn resources_loaded_from_a_snapshot_can_be_tagged() {
     assert_eq!(call(&durable, &config, "TagResource", other), 404);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A copy to another Region is one record of the caller's, and its replay writes both.
+#[test]
+fn an_image_copy_across_regions_replays_into_both() {
+    let dir = temp_dir("copy");
+    let config = Config {
+        transition_delay: Duration::ZERO,
+        ..Config::default()
+    };
+    let durable = durable_store(&dir, &config).unwrap();
+    let make = json!({"existingImageName": "AppStream-WinServer2022-10-08-2025", "newImageName": "golden"});
+    assert_eq!(call(&durable, &config, "CreateUpdatedImage", make), 200);
+    let copy = json!({"SourceImageName": "golden", "DestinationImageName": "golden-eu", "DestinationRegion": "eu-west-1"});
+    assert_eq!(call(&durable, &config, "CopyImage", copy), 200);
+    let live = settled(&durable);
+    assert!(live.to_string().contains("eu-west-1"), "{live}");
+    drop(durable);
+    let replayed = durable_store(&dir, &config).expect("the journal replays");
+    assert_eq!(settled(&replayed), live);
+    let _ = std::fs::remove_dir_all(&dir);
+}
