@@ -401,6 +401,44 @@ fn writing_two<Op: SpansRegions>(
     })
 }
 
+/// A test control that changes state, which is not an operation of the model: it runs
+/// like a write and is recorded under its name, so replay runs it again.
+pub type ControlHandler = fn(&RequestContext, &mut RegionState, &Value) -> Result<Value, ApiError>;
+
+/// The state-changing test controls, by the name their records carry.
+pub fn control(name: &str) -> Option<ControlHandler> {
+    match name {
+        "_finish_packaging" => Some(app_block_builders::finish_packaging),
+        _ => None,
+    }
+}
+
+/// Runs the control `name` like a write: under the region's lock, recorded in `log`.
+pub fn dispatch_control(
+    name: &str,
+    ctx: &RequestContext,
+    store: &Store,
+    input: Value,
+    log: Option<&dyn WriteLog>,
+) -> Result<(Value, Option<u64>), ApiError> {
+    let handler = control(name).ok_or_else(|| ApiError::not_implemented(name))?;
+    if let Some(log) = log {
+        log.check_writable()?;
+    }
+    let _operation = store.enter();
+    store.write_region(ctx.tenant, |state| {
+        let ctx = &ctx.under_lock(state.settled_through());
+        state.settle(ctx.now);
+        let output = handler(ctx, state, &input)?;
+        state.expect_transition_by(ctx.transition_due());
+        let seq = match log {
+            Some(log) => Some(log.append(ctx, name, input)?),
+            None => None,
+        };
+        Ok((output, seq))
+    })
+}
+
 /// Runs a write under the exclusive lock, the log's record included, so the log's order
 /// is the order in which writes took effect.
 fn writing<I: DeserializeOwned, O: Serialize>(

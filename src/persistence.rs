@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Rules};
 use crate::context::RequestContext;
-use crate::dispatch::{dispatch_replay, WriteLog};
+use crate::dispatch::{control, dispatch_control, dispatch_replay, WriteLog};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::state::{Store, TenantState};
@@ -565,9 +565,14 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
         let everything = record.input.get("all").and_then(Value::as_bool) == Some(true);
         return store.reset((!everything).then_some(&tenant), || Ok(()));
     }
-    let op = Operation::from_name(&record.op).ok_or("unknown operation")?;
     let rules = record.rules.unwrap_or_else(|| Rules::of(config));
     let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed, rules);
+    if control(&record.op).is_some() {
+        return dispatch_control(&record.op, &ctx, store, record.input.clone(), None)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    let op = Operation::from_name(&record.op).ok_or("unknown operation")?;
     dispatch_replay(op, &ctx, store, record.input.clone()).map_err(|e| e.to_string())
 }
 

@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::auth::{is_account, is_region, tenant};
 use crate::config::Config;
 use crate::context::RequestContext;
-use crate::dispatch::{dispatch, WriteLog, IMPLEMENTED};
+use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
 use crate::persistence::{not_durable, Journal};
@@ -43,6 +43,10 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         .route("/_health", get(health))
         .route("/_state", get(dump_state))
         .route("/_reset", post(reset))
+        .route(
+            "/_app-block-builders/finish-packaging",
+            post(finish_packaging),
+        )
         .fallback(api)
         .with_state(state)
 }
@@ -182,6 +186,73 @@ async fn dump_state(State(app): State<AppState>, uri: Uri) -> Response {
         axum::http::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// A control's body: an object of the strings `members` requires, and optionally
+/// `account` and `region` together (else the defaults of an unsigned request).
+fn control_input(body: &[u8], members: &[&str]) -> Result<(Tenant, Value), ApiError> {
+    let expected = members
+        .iter()
+        .map(|m| format!("\"{m}\": \"...\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bad = |message: String| {
+        ApiError::new(
+            "InvalidRequest",
+            400,
+            format!("{message}; expected {{{expected}}} with optional \"account\" and \"region\""),
+        )
+    };
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON ({e})")))?;
+    let Value::Object(given) = value else {
+        return Err(bad("the body is not a JSON object".into()));
+    };
+    let mut scope = Scope::default();
+    let mut input = serde_json::Map::new();
+    for (key, value) in given {
+        let Value::String(text) = value else {
+            return Err(bad(format!("'{}' is not a string", shorten(&key))));
+        };
+        match key.as_str() {
+            "account" => scope.account = Some(text),
+            "region" => scope.region = Some(text),
+            k if members.contains(&k) => {
+                input.insert(key, Value::String(text));
+            }
+            other => return Err(bad(format!("unknown member '{}'", shorten(other)))),
+        }
+    }
+    if let Some(missing) = members.iter().find(|m| !input.contains_key(**m)) {
+        return Err(bad(format!("'{missing}' is missing")));
+    }
+    Ok((scope.tenant()?.unwrap_or_default(), Value::Object(input)))
+}
+
+/// Finishes packaging in a RUNNING app block builder: its APPSTREAM2 app block becomes
+/// ACTIVE. Durable like any other write.
+async fn finish_packaging(State(app): State<AppState>, body: Body) -> Response {
+    let parsed = match read_body(body, &app.config).await {
+        Ok(bytes) => control_input(&bytes, &["name"]),
+        Err(e) => Err(e),
+    };
+    let (tenant, input) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return control_error(&e),
+    };
+    let ctx = RequestContext::arriving(&tenant, &app.config);
+    let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
+    let done = dispatch_control("_finish_packaging", &ctx, &app.store, input, log);
+    let (output, seq) = match done {
+        Ok(done) => done,
+        Err(e) => return control_error(&e),
+    };
+    if let (Some(seq), Some(journal)) = (seq, &app.journal) {
+        if let Err(e) = journal.wait_durable(seq).await {
+            return control_error(&not_durable(&e));
+        }
+    }
+    Json(output).into_response()
 }
 
 /// Forgets all state, or with `{"account": .., "region": ..}` one account's in one

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     AppBlockBuilder, AppBlockBuilderAppBlockAssociation, AppBlockBuilderAttribute,
-    AppBlockBuilderState, AssociateAppBlockBuilderAppBlockRequest,
+    AppBlockBuilderState, AppBlockState, AssociateAppBlockBuilderAppBlockRequest,
     AssociateAppBlockBuilderAppBlockResult, CreateAppBlockBuilderRequest,
     CreateAppBlockBuilderResult, CreateAppBlockBuilderStreamingURLRequest,
     CreateAppBlockBuilderStreamingURLResult, DeleteAppBlockBuilderRequest,
@@ -392,4 +392,37 @@ pub fn create_app_block_builder_streaming_url(
         streaming_url: Some(url),
         expires: Some(expires),
     })
+}
+
+/// The test control `POST /_app-block-builders/finish-packaging`: what the real service
+/// does when someone finishes packaging in the builder's session. The RUNNING builder's
+/// APPSTREAM2 app block becomes ACTIVE. `input` is `{"name": <builder>}`.
+pub fn finish_packaging(
+    _ctx: &RequestContext,
+    state: &mut RegionState,
+    input: &serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
+    let name = input["name"].as_str().unwrap_or_default();
+    let builder = &state.app_block_builders.find(name)?.builder;
+    if builder.state != AppBlockBuilderState::Running {
+        return Err(not_permitted(format!(
+            "App block builder {name} is {}; packaging is finished in a RUNNING builder.",
+            builder.state.as_str()
+        )));
+    }
+    let block_arn = state
+        .app_block_builder_blocks
+        .rights_of(name)
+        .next()
+        .map(str::to_string)
+        .ok_or_else(|| not_permitted(format!("App block builder {name} has no app block.")))?;
+    let block_name = state
+        .app_blocks
+        .values()
+        .find(|b| b.arn == block_arn)
+        .map(|b| b.name.clone())
+        .ok_or_else(|| ApiError::not_found(format!("App block {block_arn} does not exist.")))?;
+    let block = state.app_blocks.find_mut(&block_name)?;
+    block.state = Some(AppBlockState::Active);
+    Ok(json!({"AppBlockArn": block.arn, "State": "ACTIVE"}))
 }

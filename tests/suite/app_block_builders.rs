@@ -243,3 +243,60 @@ async fn app_block_builders_package_one_app_block_through_their_lifecycle() {
         assert_eq!(left["AppBlockBuilders"].as_array().unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn finishing_packaging_makes_the_running_builders_app_block_active() {
+    const FINISH: &str = "/_app-block-builders/finish-packaging";
+    let wire = WIRES[0];
+    let s = start_with(appstream_local::Config {
+        transition_delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    s.ok(wire, "CreateAppBlockBuilder", builder("b")).await;
+    let block = s
+        .ok(
+            wire,
+            "CreateAppBlock",
+            json!({"Name": "office", "PackagingType": "APPSTREAM2",
+        "SourceS3Location": {"S3Bucket": "apps"}}),
+        )
+        .await["AppBlock"]["Arn"]
+        .clone();
+    // A clear 4xx for a builder that is unknown, not RUNNING, or a bad body.
+    let (status, body) = s.control(FINISH, r#"{"name": "nope"}"#).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = s.control(FINISH, r#"{"name": "b"}"#).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("STOPPED"),
+        "{body}"
+    );
+    let (status, body) = s.control(FINISH, r#"{"builder": "b"}"#).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = s
+        .control(FINISH, r#"{"name": "b", "account": "000000000000"}"#)
+        .await;
+    assert_eq!(status, 400);
+
+    s.ok(
+        wire,
+        "AssociateAppBlockBuilderAppBlock",
+        json!({"AppBlockBuilderName": "b", "AppBlockArn": block}),
+    )
+    .await;
+    s.ok(wire, "StartAppBlockBuilder", json!({"Name": "b"}))
+        .await;
+    assert_eq!(state_of(&s, wire, "b").await, "RUNNING");
+    let (status, body) = s
+        .control(
+            FINISH,
+            r#"{"name": "b", "account": "000000000000", "region": "us-east-1"}"#,
+        )
+        .await;
+    assert_eq!((status, &body["State"]), (200, &json!("ACTIVE")), "{body}");
+    let described = s
+        .ok(wire, "DescribeAppBlocks", json!({"Arns": [block]}))
+        .await;
+    assert_eq!(described["AppBlocks"][0]["State"], "ACTIVE");
+}

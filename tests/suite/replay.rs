@@ -268,3 +268,54 @@ fn an_image_copy_across_regions_replays_into_both() {
     assert_eq!(settled(&replayed), live);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A test control that changes state is journalled and replayed like an operation.
+#[test]
+fn finished_packaging_survives_a_restart() {
+    use appstream_local::dispatch::dispatch_control;
+    let dir = temp_dir("packaging");
+    let config = Config {
+        transition_delay: Duration::ZERO,
+        ..Config::default()
+    };
+    let durable = durable_store(&dir, &config).unwrap();
+    let builder = json!({"Name": "b", "Platform": "WINDOWS_SERVER_2019", "InstanceType": "stream.standard.medium",
+        "VpcConfig": {"SubnetIds": ["subnet-1", "subnet-2"]}});
+    assert_eq!(
+        call(&durable, &config, "CreateAppBlockBuilder", builder),
+        200
+    );
+    let block = json!({"Name": "office", "PackagingType": "APPSTREAM2", "SourceS3Location": {"S3Bucket": "apps"}});
+    assert_eq!(call(&durable, &config, "CreateAppBlock", block), 200);
+    let pair = json!({"AppBlockBuilderName": "b", "AppBlockArn": "arn:aws:appstream:us-east-1:000000000000:app-block/office"});
+    assert_eq!(
+        call(&durable, &config, "AssociateAppBlockBuilderAppBlock", pair),
+        200
+    );
+    assert_eq!(
+        call(
+            &durable,
+            &config,
+            "StartAppBlockBuilder",
+            json!({"Name": "b"})
+        ),
+        200
+    );
+    let tenant = Tenant::default();
+    let ctx = RequestContext::arriving(&tenant, &config);
+    let journal = Some(&*durable.journal as _);
+    dispatch_control(
+        "_finish_packaging",
+        &ctx,
+        &durable.store,
+        json!({"name": "b"}),
+        journal,
+    )
+    .unwrap();
+    let live = settled(&durable);
+    assert!(live.to_string().contains("\"ACTIVE\""), "{live}");
+    drop(durable);
+    let replayed = durable_store(&dir, &config).expect("the journal replays");
+    assert_eq!(settled(&replayed), live);
+    let _ = std::fs::remove_dir_all(&dir);
+}
