@@ -590,10 +590,7 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
     s.push_str("use crate::generated::errors::ModeledError;\n");
     s.push_str("use crate::schema::ShapeId;\n\n");
     s.push_str(
-        "/// Whether an operation only reads state or changes it.\n\
-         #[derive(Debug, Clone, Copy, PartialEq, Eq)]\n\
-         pub enum Access {\n    Read,\n    Write,\n}\n\n\
-         /// The mode of an operation that only reads.\n\
+        "/// The mode of an operation that only reads.\n\
          pub struct Reads;\n\
          /// The mode of an operation that changes state.\n\
          pub struct Writes;\n\
@@ -657,15 +654,6 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
         }
         s.push_str("        }\n    }\n\n");
     }
-    s.push_str("    pub fn access(self) -> Access {\n        match self {\n");
-    for name in m.operations.keys() {
-        let _ = writeln!(
-            s,
-            "            Operation::{name} => Access::{},",
-            access(name, overlay)
-        );
-    }
-    s.push_str("        }\n    }\n\n");
     s.push_str("    /// The errors the model (with its overlay) lists for this operation.\n");
     s.push_str("    pub fn errors(self) -> &'static [ModeledError] {\n        match self {\n");
     for (name, op) in &m.operations {

@@ -7,8 +7,8 @@ use crate::error::ApiError;
 use crate::generated::types::{
     AppBlock, AppBlockState, CreateAppBlockRequest, CreateAppBlockResult, DeleteAppBlockRequest,
     DeleteAppBlockResult, DescribeAppBlocksRequest, DescribeAppBlocksResult, PackagingType,
-    S3Location, ScriptDetails,
 };
+use crate::handlers::s3_locations::require_key;
 use crate::pagination::page_size;
 use crate::state::RegionState;
 
@@ -17,18 +17,6 @@ const DEFAULT_PAGE_SIZE: usize = 25;
 
 // CreateAppBlock lists no InvalidParameterCombinationException, so breaking the rules
 // its documentation gives in prose is a ValidationException.
-
-/// The model's prose: "S3Key ... is required when used for ... ScriptDetails".
-fn check_script(script: &ScriptDetails, member: &str) -> Result<(), ApiError> {
-    require_key(&script.script_s3_location, member)
-}
-
-fn require_key(location: &S3Location, member: &str) -> Result<(), ApiError> {
-    if location.s3_key.is_none() {
-        return Err(ApiError::validation(format!("{member} needs an S3Key.")));
-    }
-    Ok(())
-}
 
 pub fn create_app_block(
     ctx: &RequestContext,
@@ -43,7 +31,10 @@ pub fn create_app_block(
                     "SetupScriptDetails must be given for the CUSTOM PackagingType.",
                 )
             })?;
-            check_script(setup, "SetupScriptDetails.ScriptS3Location")?;
+            require_key(
+                &setup.script_s3_location,
+                "SetupScriptDetails.ScriptS3Location",
+            )?;
             require_key(&req.source_s3_location, "SourceS3Location")?;
             if req.post_setup_script_details.is_some() {
                 return Err(ApiError::validation(
@@ -58,7 +49,10 @@ pub fn create_app_block(
                 ));
             }
             if let Some(post) = &req.post_setup_script_details {
-                check_script(post, "PostSetupScriptDetails.ScriptS3Location")?;
+                require_key(
+                    &post.script_s3_location,
+                    "PostSetupScriptDetails.ScriptS3Location",
+                )?;
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::generated::types::{
     DescribeApplicationsResult, PlatformType, S3Location, UpdateApplicationRequest,
     UpdateApplicationResult,
 };
+use crate::handlers::s3_locations::{object_url, require_key};
 use crate::pagination::page_size;
 use crate::state::RegionState;
 
@@ -28,17 +29,10 @@ pub const APPLICATION_PLATFORMS: &[PlatformType] = &[
 // CreateApplication and UpdateApplication list no InvalidParameterCombinationException,
 // so breaking the rules their documentation gives in prose is a ValidationException.
 
-/// Where the service serves an application's icon; AWS does not document the form (and
-/// says it may be time-limited), so it is the icon object's own S3 URL.
+/// The icon's URL; AWS says it may be time-limited and does not document its form.
 fn icon_url(ctx: &RequestContext, icon: &S3Location) -> Result<String, ApiError> {
-    let key = icon
-        .s3_key
-        .as_deref()
-        .ok_or_else(|| ApiError::validation("IconS3Location needs an S3Key."))?;
-    Ok(format!(
-        "https://{}.s3.{}.amazonaws.com/{key}",
-        icon.s3_bucket, ctx.tenant.region
-    ))
+    require_key(icon, "IconS3Location")?;
+    Ok(object_url(ctx, icon))
 }
 
 pub fn create_application(

@@ -9,19 +9,19 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    AgentAccessConfig, CreateImageBuilderRequest, CreateImageBuilderResult,
-    CreateImageBuilderStreamingURLRequest, CreateImageBuilderStreamingURLResult,
-    DeleteImageBuilderRequest, DeleteImageBuilderResult, DescribeImageBuildersRequest,
-    DescribeImageBuildersResult, ImageBuilder, ImageBuilderAgentAccessConfig,
-    ImageBuilderAgentAccessConfigForUpdate, ImageBuilderAttribute, ImageBuilderState,
-    StartImageBuilderRequest, StartImageBuilderResult, StopImageBuilderRequest,
+    AgentAccessConfig, AgentAccessConfigForUpdate, CreateImageBuilderRequest,
+    CreateImageBuilderResult, CreateImageBuilderStreamingURLRequest,
+    CreateImageBuilderStreamingURLResult, DeleteImageBuilderRequest, DeleteImageBuilderResult,
+    DescribeImageBuildersRequest, DescribeImageBuildersResult, ImageBuilder,
+    ImageBuilderAgentAccessConfig, ImageBuilderAgentAccessConfigForUpdate, ImageBuilderAttribute,
+    ImageBuilderState, StartImageBuilderRequest, StartImageBuilderResult, StopImageBuilderRequest,
     StopImageBuilderResult, UpdateImageBuilderRequest, UpdateImageBuilderResult,
 };
 use crate::handlers::directory_configs::check_domain_join;
 use crate::handlers::images::resolve_image;
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
-use crate::handlers::stack_rules::{check_agent_access, upsert_by};
+use crate::handlers::stack_rules::{check_agent_access, merge_agent_access};
 use crate::pagination::page_size;
 use crate::state::lifecycle::{
     begin, ImageBuilderRecord, Outcome, Transition, DELETE_IMAGE_BUILDER, START_IMAGE_BUILDER,
@@ -228,9 +228,21 @@ pub fn update_image_builder(
     }
     let agent = match req.agent_access_config {
         Some(update) => {
-            let merged = merge_agent_access(record.builder.agent_access_config.clone(), update)?;
-            check_agent_access(&as_stack_config(&merged), &ctx.tenant.region)?;
-            Some(merged)
+            let current = record
+                .builder
+                .agent_access_config
+                .as_ref()
+                .map(as_stack_config);
+            let merged = merge_agent_access(current, as_stack_update(update), "image builder")?;
+            check_agent_access(&merged, &ctx.tenant.region)?;
+            Some(ImageBuilderAgentAccessConfig {
+                settings: merged.settings,
+                s3_bucket_arn: merged.s3_bucket_arn,
+                screenshots_upload_enabled: merged.screenshots_upload_enabled,
+                screen_resolution: merged.screen_resolution,
+                screen_image_format: merged.screen_image_format,
+                user_control_mode: merged.user_control_mode,
+            })
         }
         None if delete_agent => None,
         None => record.builder.agent_access_config.clone(),
@@ -248,51 +260,18 @@ pub fn update_image_builder(
     })
 }
 
-fn merge_agent_access(
-    current: Option<ImageBuilderAgentAccessConfig>,
-    update: ImageBuilderAgentAccessConfigForUpdate,
-) -> Result<ImageBuilderAgentAccessConfig, ApiError> {
-    let mut config = match current {
-        Some(config) => config,
-        None => {
-            let (Some(settings), Some(screen_resolution), Some(screen_image_format)) = (
-                update.settings.clone(),
-                update.screen_resolution,
-                update.screen_image_format,
-            ) else {
-                return Err(ApiError::invalid_combination(
-                    "The image builder has no agent access yet: AgentAccessConfig needs Settings, ScreenResolution and ScreenImageFormat.",
-                ));
-            };
-            ImageBuilderAgentAccessConfig {
-                settings,
-                s3_bucket_arn: None,
-                screenshots_upload_enabled: None,
-                screen_resolution,
-                screen_image_format,
-                user_control_mode: None,
-            }
-        }
-    };
-    if let Some(settings) = update.settings {
-        upsert_by(&mut config.settings, settings, |s| s.agent_action);
+/// A builder's agent access update, in the stack's terms (it has no Replay Session).
+fn as_stack_update(update: ImageBuilderAgentAccessConfigForUpdate) -> AgentAccessConfigForUpdate {
+    AgentAccessConfigForUpdate {
+        settings: update.settings,
+        s3_bucket_arn: update.s3_bucket_arn,
+        screenshots_upload_enabled: update.screenshots_upload_enabled,
+        replay_session_enabled: None,
+        kms_key_arn: None,
+        screen_resolution: update.screen_resolution,
+        screen_image_format: update.screen_image_format,
+        user_control_mode: update.user_control_mode,
     }
-    if let Some(v) = update.s3_bucket_arn {
-        config.s3_bucket_arn = Some(v);
-    }
-    if let Some(v) = update.screenshots_upload_enabled {
-        config.screenshots_upload_enabled = Some(v);
-    }
-    if let Some(v) = update.screen_resolution {
-        config.screen_resolution = v;
-    }
-    if let Some(v) = update.screen_image_format {
-        config.screen_image_format = v;
-    }
-    if let Some(v) = update.user_control_mode {
-        config.user_control_mode = Some(v);
-    }
-    Ok(config)
 }
 
 /// A builder's agent access, in the stack's terms, for the shared rules.

@@ -17,6 +17,7 @@ pub mod image_imports;
 pub mod images;
 pub mod instance_types;
 pub mod license_usage;
+pub mod s3_locations;
 pub mod sessions;
 pub mod software;
 pub mod stack_rules;

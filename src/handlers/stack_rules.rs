@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::generated::types::{
-    Action, AgentAccessConfig, AgentAction, Permission, StorageConnector, StorageConnectorType,
-    UserSetting,
+    Action, AgentAccessConfig, AgentAccessConfigForUpdate, AgentAction, Permission,
+    StorageConnector, StorageConnectorType, UserSetting,
 };
 use crate::validation::{check_range, list_item_path, member_path, Violations};
 
@@ -150,4 +150,66 @@ pub fn upsert_by<T, K: PartialEq>(current: &mut Vec<T>, update: Vec<T>, key: imp
             None => current.push(item),
         }
     }
+}
+
+/// AgentAccessConfigForUpdate is a partial update of a stack's or an image builder's
+/// (`owner`'s) configuration: settings by agent action, the rest by member.
+pub fn merge_agent_access(
+    current: Option<AgentAccessConfig>,
+    update: AgentAccessConfigForUpdate,
+    owner: &str,
+) -> Result<AgentAccessConfig, ApiError> {
+    let mut config = match current {
+        Some(config) => config,
+        None => {
+            let (Some(settings), Some(screen_resolution), Some(screen_image_format)) = (
+                update.settings.clone(),
+                update.screen_resolution,
+                update.screen_image_format,
+            ) else {
+                return Err(ApiError::invalid_combination(
+                    format!("The {owner} has no agent access yet: AgentAccessConfig needs Settings, ScreenResolution and ScreenImageFormat."),
+                ));
+            };
+            AgentAccessConfig {
+                settings,
+                s3_bucket_arn: None,
+                screenshots_upload_enabled: None,
+                replay_session_enabled: None,
+                kms_key_arn: None,
+                screen_resolution,
+                screen_image_format,
+                user_control_mode: None,
+            }
+        }
+    };
+    if let Some(settings) = update.settings {
+        upsert_by(&mut config.settings, settings, |s| s.agent_action);
+    }
+    if let Some(v) = update.s3_bucket_arn {
+        config.s3_bucket_arn = Some(v);
+    }
+    if let Some(v) = update.screenshots_upload_enabled {
+        config.screenshots_upload_enabled = Some(v);
+    }
+    if let Some(v) = update.replay_session_enabled {
+        config.replay_session_enabled = Some(v);
+        if !v {
+            // Documented: turning Replay Session off also removes the key.
+            config.kms_key_arn = None;
+        }
+    }
+    if let Some(v) = update.kms_key_arn {
+        config.kms_key_arn = Some(v);
+    }
+    if let Some(v) = update.screen_resolution {
+        config.screen_resolution = v;
+    }
+    if let Some(v) = update.screen_image_format {
+        config.screen_image_format = v;
+    }
+    if let Some(v) = update.user_control_mode {
+        config.user_control_mode = Some(v);
+    }
+    Ok(config)
 }

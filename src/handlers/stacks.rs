@@ -5,15 +5,15 @@ use crate::config::quotas;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::types::{
-    Action, AgentAccessConfig, AgentAccessConfigForUpdate, ApplicationSettings,
-    ApplicationSettingsResponse, CreateStackRequest, CreateStackResult, DeleteStackRequest,
-    DeleteStackResult, DescribeStacksRequest, DescribeStacksResult, Permission, Stack,
-    StackAttribute, StorageConnectorType, UpdateStackRequest, UpdateStackResult, UserSetting,
+    Action, ApplicationSettings, ApplicationSettingsResponse, CreateStackRequest,
+    CreateStackResult, DeleteStackRequest, DeleteStackResult, DescribeStacksRequest,
+    DescribeStacksResult, Permission, Stack, StackAttribute, StorageConnectorType,
+    UpdateStackRequest, UpdateStackResult, UserSetting,
 };
 use crate::handlers::entitlements::entitlement_key;
 use crate::handlers::stack_rules::{
-    check_agent_access, check_storage_connectors, check_user_settings, is_clipboard, upsert_by,
-    MAX_CLIPBOARD_LENGTH,
+    check_agent_access, check_storage_connectors, check_user_settings, is_clipboard,
+    merge_agent_access, upsert_by, MAX_CLIPBOARD_LENGTH,
 };
 use crate::state::RegionState;
 
@@ -174,7 +174,7 @@ pub fn update_stack(
         stack.web_authn_redirection = Some(v);
     }
     if let Some(update) = req.agent_access_config {
-        let merged = merge_agent_access(stack.agent_access_config.take(), update)?;
+        let merged = merge_agent_access(stack.agent_access_config.take(), update, "stack")?;
         check_agent_access(&merged, &ctx.tenant.region)?;
         stack.agent_access_config = Some(merged);
     }
@@ -287,66 +287,6 @@ fn application_settings(
         settings_group: given.settings_group.clone(),
         s3_bucket_name: bucket,
     }
-}
-
-/// AgentAccessConfigForUpdate is a partial update of the stack's configuration.
-fn merge_agent_access(
-    current: Option<AgentAccessConfig>,
-    update: AgentAccessConfigForUpdate,
-) -> Result<AgentAccessConfig, ApiError> {
-    let mut config = match current {
-        Some(config) => config,
-        None => {
-            let (Some(settings), Some(screen_resolution), Some(screen_image_format)) = (
-                update.settings.clone(),
-                update.screen_resolution,
-                update.screen_image_format,
-            ) else {
-                return Err(ApiError::invalid_combination(
-                    "The stack has no agent access yet: AgentAccessConfig needs Settings, ScreenResolution and ScreenImageFormat.",
-                ));
-            };
-            AgentAccessConfig {
-                settings,
-                s3_bucket_arn: None,
-                screenshots_upload_enabled: None,
-                replay_session_enabled: None,
-                kms_key_arn: None,
-                screen_resolution,
-                screen_image_format,
-                user_control_mode: None,
-            }
-        }
-    };
-    if let Some(settings) = update.settings {
-        upsert_by(&mut config.settings, settings, |s| s.agent_action);
-    }
-    if let Some(v) = update.s3_bucket_arn {
-        config.s3_bucket_arn = Some(v);
-    }
-    if let Some(v) = update.screenshots_upload_enabled {
-        config.screenshots_upload_enabled = Some(v);
-    }
-    if let Some(v) = update.replay_session_enabled {
-        config.replay_session_enabled = Some(v);
-        if !v {
-            // Documented: turning Replay Session off also removes the key.
-            config.kms_key_arn = None;
-        }
-    }
-    if let Some(v) = update.kms_key_arn {
-        config.kms_key_arn = Some(v);
-    }
-    if let Some(v) = update.screen_resolution {
-        config.screen_resolution = v;
-    }
-    if let Some(v) = update.screen_image_format {
-        config.screen_image_format = v;
-    }
-    if let Some(v) = update.user_control_mode {
-        config.user_control_mode = Some(v);
-    }
-    Ok(config)
 }
 
 /// Whether the update request also sets what `attribute` would delete.

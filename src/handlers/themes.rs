@@ -5,21 +5,11 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::types::{
     CreateThemeForStackRequest, CreateThemeForStackResult, DeleteThemeForStackRequest,
-    DeleteThemeForStackResult, DescribeThemeForStackRequest, DescribeThemeForStackResult,
-    S3Location, Theme, ThemeAttribute, ThemeState, UpdateThemeForStackRequest,
-    UpdateThemeForStackResult,
+    DeleteThemeForStackResult, DescribeThemeForStackRequest, DescribeThemeForStackResult, Theme,
+    ThemeAttribute, ThemeState, UpdateThemeForStackRequest, UpdateThemeForStackResult,
 };
+use crate::handlers::s3_locations::object_url;
 use crate::state::RegionState;
-
-/// Where the service serves an image from: AWS returns URLs, not the S3 locations given,
-/// and does not document their form; these are the objects' own S3 URLs.
-fn url(ctx: &RequestContext, location: &S3Location) -> String {
-    let key = location.s3_key.as_deref().unwrap_or_default();
-    format!(
-        "https://{}.s3.{}.amazonaws.com/{key}",
-        location.s3_bucket, ctx.tenant.region
-    )
-}
 
 pub fn create_theme_for_stack(
     ctx: &RequestContext,
@@ -34,8 +24,8 @@ pub fn create_theme_for_stack(
         theme_title_text: Some(req.title_text),
         theme_styling: Some(req.theme_styling),
         theme_footer_links: req.footer_links,
-        theme_organization_logo_url: Some(url(ctx, &req.organization_logo_s3_location)),
-        theme_favicon_url: Some(url(ctx, &req.favicon_s3_location)),
+        theme_organization_logo_url: Some(object_url(ctx, &req.organization_logo_s3_location)),
+        theme_favicon_url: Some(object_url(ctx, &req.favicon_s3_location)),
         created_time: Some(ctx.now),
     };
     state.themes.insert(req.stack_name, theme.clone());
@@ -85,10 +75,10 @@ pub fn update_theme_for_stack(
         theme.theme_styling = Some(styling);
     }
     if let Some(location) = &req.organization_logo_s3_location {
-        theme.theme_organization_logo_url = Some(url(ctx, location));
+        theme.theme_organization_logo_url = Some(object_url(ctx, location));
     }
     if let Some(location) = &req.favicon_s3_location {
-        theme.theme_favicon_url = Some(url(ctx, location));
+        theme.theme_favicon_url = Some(object_url(ctx, location));
     }
     if let Some(theme_state) = req.state {
         theme.state = Some(theme_state);

@@ -81,10 +81,6 @@ impl Associations {
             self.remove(&left, right);
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
 }
 
 impl Serialize for Associations {

@@ -215,8 +215,4 @@ impl<R: Resource> Collection<R> {
         })?;
         Ok((paged.into_iter().map(view).collect(), next))
     }
-
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut R> {
-        self.by_name.values_mut()
-    }
 }
