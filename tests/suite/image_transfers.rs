@@ -147,83 +147,83 @@ async fn images_are_imported_and_exported_through_delayed_states() {
 
 #[tokio::test]
 async fn an_image_copied_to_another_region_is_copying_there_then_available() {
-    let s = start_with(appstream_local::Config {
-        transition_delay: Duration::from_millis(150),
-        ..Default::default()
-    })
-    .await;
-    let wire = WIRES[0];
-    let dublin = Some(("AKIDEXAMPLE", "eu-west-1"));
-    s.ok(
-        wire,
-        "CreateUpdatedImage",
-        json!({"existingImageName": "AppStream-WinServer2022-10-08-2025",
+    for wire in WIRES {
+        let s = start_with(appstream_local::Config {
+            transition_delay: Duration::from_millis(150),
+            ..Default::default()
+        })
+        .await;
+        let dublin = Some(("AKIDEXAMPLE", "eu-west-1"));
+        s.ok(
+            wire,
+            "CreateUpdatedImage",
+            json!({"existingImageName": "AppStream-WinServer2022-10-08-2025",
         "newImageName": "golden", "newImageTags": {"team": "img"}}),
-    )
-    .await;
-    let copy = json!({"SourceImageName": "golden", "DestinationImageName": "golden-eu",
-        "DestinationRegion": "eu-west-1", "DestinationImageDescription": "for Dublin"});
-    s.fails(
-        wire,
-        "CopyImage",
-        copy.clone(),
-        400,
-        "ResourceNotAvailableException",
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let copied = s.ok(wire, "CopyImage", copy.clone()).await;
-    assert_eq!(copied["DestinationImageName"], "golden-eu");
-    s.fails(
-        wire,
-        "CopyImage",
-        copy,
-        400,
-        "ResourceAlreadyExistsException",
-    )
-    .await;
-
-    // Dublin lists it, COPYING then AVAILABLE, with its own ARN and without the tags.
-    let there = s
-        .json_as("DescribeImages", json!({"Names": ["golden-eu"]}), dublin)
-        .await;
-    let image = &there.body["Images"][0];
-    assert_eq!(image["State"], "COPYING");
-    assert_eq!(
-        image["Arn"],
-        "arn:aws:appstream:eu-west-1:000000000000:image/golden-eu"
-    );
-    assert_eq!(image["Description"], "for Dublin");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let there = s
-        .json_as("DescribeImages", json!({"Names": ["golden-eu"]}), dublin)
-        .await;
-    assert_eq!(there.body["Images"][0]["State"], "AVAILABLE");
-    let tags = s
-        .json_as(
-            "ListTagsForResource",
-            json!({"ResourceArn": "arn:aws:appstream:eu-west-1:000000000000:image/golden-eu"}),
-            dublin,
         )
         .await;
-    assert_eq!(tags.body["Tags"], json!({}));
-    // The source Region has no copy; a copy within the Region is one too.
-    s.fails(
-        wire,
-        "DescribeImages",
-        json!({"Names": ["golden-eu"]}),
-        404,
-        "ResourceNotFoundException",
-    )
-    .await;
-    s.ok(
-        wire,
-        "CopyImage",
-        json!({"SourceImageName": "golden", "DestinationImageName": "golden-2",
+        let copy = json!({"SourceImageName": "golden", "DestinationImageName": "golden-eu",
+        "DestinationRegion": "eu-west-1", "DestinationImageDescription": "for Dublin"});
+        s.fails(
+            wire,
+            "CopyImage",
+            copy.clone(),
+            400,
+            "ResourceNotAvailableException",
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let copied = s.ok(wire, "CopyImage", copy.clone()).await;
+        assert_eq!(copied["DestinationImageName"], "golden-eu");
+        s.fails(
+            wire,
+            "CopyImage",
+            copy,
+            400,
+            "ResourceAlreadyExistsException",
+        )
+        .await;
+
+        // Dublin lists it, COPYING then AVAILABLE, with its own ARN and without the tags.
+        let there = s
+            .json_as("DescribeImages", json!({"Names": ["golden-eu"]}), dublin)
+            .await;
+        let image = &there.body["Images"][0];
+        assert_eq!(image["State"], "COPYING");
+        assert_eq!(
+            image["Arn"],
+            "arn:aws:appstream:eu-west-1:000000000000:image/golden-eu"
+        );
+        assert_eq!(image["Description"], "for Dublin");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let there = s
+            .json_as("DescribeImages", json!({"Names": ["golden-eu"]}), dublin)
+            .await;
+        assert_eq!(there.body["Images"][0]["State"], "AVAILABLE");
+        let tags = s
+            .json_as(
+                "ListTagsForResource",
+                json!({"ResourceArn": "arn:aws:appstream:eu-west-1:000000000000:image/golden-eu"}),
+                dublin,
+            )
+            .await;
+        assert_eq!(tags.body["Tags"], json!({}));
+        // The source Region has no copy; a copy within the Region is one too.
+        s.fails(
+            wire,
+            "DescribeImages",
+            json!({"Names": ["golden-eu"]}),
+            404,
+            "ResourceNotFoundException",
+        )
+        .await;
+        s.ok(
+            wire,
+            "CopyImage",
+            json!({"SourceImageName": "golden", "DestinationImageName": "golden-2",
         "DestinationRegion": "us-east-1"}),
-    )
-    .await;
-    s.fails(
+        )
+        .await;
+        s.fails(
         wire,
         "CopyImage",
         json!({"SourceImageName": "AppStream-WinServer2022-10-08-2025", "DestinationImageName": "x",
@@ -232,7 +232,7 @@ async fn an_image_copied_to_another_region_is_copying_there_then_available() {
         "ResourceNotFoundException",
     )
     .await;
-    s.fails(
+        s.fails(
         wire,
         "CopyImage",
         json!({"SourceImageName": "golden", "DestinationImageName": "x", "DestinationRegion": "moon-1"}),
@@ -240,4 +240,5 @@ async fn an_image_copied_to_another_region_is_copying_there_then_available() {
         "ValidationException",
     )
     .await;
+    }
 }
