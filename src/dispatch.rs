@@ -10,16 +10,17 @@ use serde_json::Value;
 use crate::context::{RequestContext, SpansRegions};
 use crate::error::ApiError;
 use crate::generated::operations::{
-    op, Operation, OperationShape, Reads, Writes, WritesTwoRegions,
+    op, Operation, OperationShape, Reads, ReadsAcrossAccounts, Writes, WritesTwoRegions,
 };
 use crate::handlers::{
-    app_block_builders, app_blocks, application_fleets, applications, associations,
+    app_block_builders, app_blocks, application_fleets, applications, associations, builder_images,
     directory_configs, entitlements, export_tasks, fleets, image_builders, image_copies,
     image_imports, images, license_usage, sessions, software, stacks, tagging, themes,
     usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{read, write, RegionState, Store};
+use crate::tenant::Tenant;
 use crate::validation::validate_input;
 
 /// Where writes are recorded before they are acknowledged. The durability layer above
@@ -78,6 +79,31 @@ impl<Op: OperationShape> Serve<Op> for Writes {
         handler: Self::Handler,
     ) -> Result<Dispatched, ApiError> {
         writing(Op::OPERATION, ctx, store, input, protocol, log, handler)
+    }
+}
+
+/// A handler that reads the caller's state and the other accounts' of its Region.
+type AcrossAccountsHandler<I, O> =
+    fn(&RequestContext, &RegionState, &[(&Tenant, &RegionState)], I) -> Result<O, ApiError>;
+
+impl<Op: OperationShape> Serve<Op> for ReadsAcrossAccounts {
+    type Handler = AcrossAccountsHandler<Op::Input, Op::Output>;
+    fn serve(
+        ctx: &RequestContext,
+        store: &Store,
+        input: Value,
+        protocol: Option<Protocol>,
+        _log: Option<&dyn WriteLog>,
+        handler: Self::Handler,
+    ) -> Result<Dispatched, ApiError> {
+        let input = typed_input(input)?;
+        let output = store.read_region_accounts(ctx.tenant, ctx.now, |own, others| {
+            handler(ctx, own, others, input)
+        })?;
+        Ok(Dispatched {
+            body: encoded(protocol, &output)?,
+            log_seq: None,
+        })
     }
 }
 
@@ -409,6 +435,7 @@ pub type ControlHandler = fn(&RequestContext, &mut RegionState, &Value) -> Resul
 pub fn control(name: &str) -> Option<ControlHandler> {
     match name {
         "_finish_packaging" => Some(app_block_builders::finish_packaging),
+        "_create_image" => Some(builder_images::create_image),
         _ => None,
     }
 }

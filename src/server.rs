@@ -39,17 +39,33 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         journal,
         config: Arc::new(config),
     };
-    Router::new()
+    let mut router = Router::new()
         .route("/_health", get(health))
         .route("/_state", get(dump_state))
-        .route("/_reset", post(reset))
-        .route(
-            "/_app-block-builders/finish-packaging",
-            post(finish_packaging),
-        )
-        .fallback(api)
-        .with_state(state)
+        .route("/_reset", post(reset));
+    for &(path, name, members) in CONTROLS {
+        router = router.route(
+            path,
+            post(move |app: State<AppState>, body: Body| run_control(app, body, name, members)),
+        );
+    }
+    router.fallback(api).with_state(state)
 }
+
+/// The state-changing test controls: their path, the name dispatch and the journal know
+/// them by, and the string members their body takes besides "account" and "region".
+const CONTROLS: &[(&str, &str, &[&str])] = &[
+    (
+        "/_app-block-builders/finish-packaging",
+        "_finish_packaging",
+        &["name"],
+    ),
+    (
+        "/_image-builders/create-image",
+        "_create_image",
+        &["name", "image_name"],
+    ),
+];
 
 /// A control endpoint's refusal: `{"error": message}` with the error's status.
 fn control_error(error: &ApiError) -> Response {
@@ -229,11 +245,16 @@ fn control_input(body: &[u8], members: &[&str]) -> Result<(Tenant, Value), ApiEr
     Ok((scope.tenant()?.unwrap_or_default(), Value::Object(input)))
 }
 
-/// Finishes packaging in a RUNNING app block builder: its APPSTREAM2 app block becomes
-/// ACTIVE. Durable like any other write.
-async fn finish_packaging(State(app): State<AppState>, body: Body) -> Response {
+/// Runs the test control `name` (finishing a builder's packaging, making an image in a
+/// builder) on its account and Region; durable like any other write.
+async fn run_control(
+    State(app): State<AppState>,
+    body: Body,
+    name: &'static str,
+    members: &'static [&'static str],
+) -> Response {
     let parsed = match read_body(body, &app.config).await {
-        Ok(bytes) => control_input(&bytes, &["name"]),
+        Ok(bytes) => control_input(&bytes, members),
         Err(e) => Err(e),
     };
     let (tenant, input) = match parsed {
@@ -242,7 +263,7 @@ async fn finish_packaging(State(app): State<AppState>, body: Body) -> Response {
     };
     let ctx = RequestContext::arriving(&tenant, &app.config);
     let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
-    let done = dispatch_control("_finish_packaging", &ctx, &app.store, input, log);
+    let done = dispatch_control(name, &ctx, &app.store, input, log);
     let (output, seq) = match done {
         Ok(done) => done,
         Err(e) => return control_error(&e),

@@ -552,13 +552,20 @@ fn gen_types(m: &Model) -> String {
 }
 
 /// The operation's mode type: Describe, List and Get operations read, the overlay names
-/// the few others that do and those that write two Regions, and the rest write.
+/// the few others that do, those that write two Regions and those that read other
+/// accounts, and the rest write.
 fn mode(name: &str, overlay: &Value) -> &'static str {
     let spans = overlay["access"]["spans_regions"]
         .as_array()
         .expect("access.spans_regions");
     if spans.iter().any(|r| r.as_str() == Some(name)) {
         return "WritesTwoRegions";
+    }
+    let across = overlay["access"]["reads_across_accounts"]
+        .as_array()
+        .expect("access.reads_across_accounts");
+    if across.iter().any(|r| r.as_str() == Some(name)) {
+        return "ReadsAcrossAccounts";
     }
     match access(name, overlay) {
         "Read" => "Reads",
@@ -595,7 +602,9 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
          /// The mode of an operation that changes state.\n\
          pub struct Writes;\n\
          /// The mode of an operation that changes two Regions' state at once.\n\
-         pub struct WritesTwoRegions;\n\n\
+         pub struct WritesTwoRegions;\n\
+         /// The mode of an operation that reads every account's state in the caller's Region.\n\
+         pub struct ReadsAcrossAccounts;\n\n\
          /// An operation as a type: a handler bound to it takes its input and returns its\n\
          /// output, so a handler bound to another operation does not compile.\n\
          pub trait OperationShape {\n\

@@ -11,6 +11,8 @@ pub struct Reads;
 pub struct Writes;
 /// The mode of an operation that changes two Regions' state at once.
 pub struct WritesTwoRegions;
+/// The mode of an operation that reads every account's state in the caller's Region.
+pub struct ReadsAcrossAccounts;
 
 /// An operation as a type: a handler bound to it takes its input and returns its
 /// output, so a handler bound to another operation does not compile.
@@ -422,7 +424,7 @@ pub mod op {
     pub struct DescribeImages;
     impl OperationShape for DescribeImages {
         const OPERATION: Operation = Operation::DescribeImages;
-        type Mode = Reads;
+        type Mode = ReadsAcrossAccounts;
         type Input = types::DescribeImagesRequest;
         type Output = types::DescribeImagesResult;
     }

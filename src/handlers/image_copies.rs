@@ -38,10 +38,10 @@ pub fn copy_image(
     req: CopyImageRequest,
 ) -> Result<CopyImageResponse, ApiError> {
     // AWS's own images are not this account's to copy: for it, they do not exist.
-    let source = state
+    let (source, source_software) = state
         .images
         .get(&req.source_image_name)
-        .map(|record| record.image.clone())
+        .map(|record| (record.image.clone(), record.software.clone()))
         .ok_or_else(|| Collection::<ImageRecord>::not_found(&req.source_image_name))?;
     if source.state != Some(ImageState::Available) {
         return Err(ApiError::modeled(
@@ -93,6 +93,7 @@ pub fn copy_image(
         created_time: Some(ctx.now),
         public_base_image_released_date: source.public_base_image_released_date,
         image_type: source.image_type,
+        managed_software_included: source.managed_software_included,
         supported_instance_families: source.supported_instance_families,
         ..Default::default()
     };
@@ -101,6 +102,7 @@ pub fn copy_image(
         ImageRecord {
             image,
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            software: source_software,
         },
     );
     Ok(CopyImageResponse {

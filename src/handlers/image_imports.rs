@@ -85,6 +85,7 @@ pub fn create_imported_image(
         ImageRecord {
             image: image.clone(),
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            software: Default::default(),
         },
     );
     if let Some(tags) = req.tags {

@@ -194,7 +194,7 @@ pub fn lookup_by_name(tenant: &Tenant, state: &RegionState, name: &str) -> Optio
         .or_else(|| find_public(tenant, name))
 }
 
-fn lookup_by_arn(tenant: &Tenant, state: &RegionState, arn: &str) -> Option<Image> {
+pub fn lookup_by_arn(tenant: &Tenant, state: &RegionState, arn: &str) -> Option<Image> {
     let parsed = Arn::parse(arn).filter(|a| a.resource_type == "image")?;
     if parsed.region != tenant.region {
         return None;
@@ -208,9 +208,43 @@ fn lookup_by_arn(tenant: &Tenant, state: &RegionState, arn: &str) -> Option<Imag
     }
 }
 
+/// The images other accounts of this Region share with the caller, as it sees them:
+/// SHARED, with the permissions it was given, in (name, owner) order.
+fn shared_with(tenant: &Tenant, others: &[(&Tenant, &RegionState)]) -> Vec<(ImageKey, Image)> {
+    let mut shared: Vec<(ImageKey, Image)> = others
+        .iter()
+        .flat_map(|(owner, state)| {
+            state.image_permissions.iter().filter_map(|(name, shares)| {
+                let permissions = shares.get(&tenant.account)?;
+                let mut image = state.images.get(name)?.image.clone();
+                image.visibility = Some(VisibilityType::Shared);
+                image.image_permissions = Some(permissions.clone());
+                Some(((name.clone(), owner.account.clone()), image))
+            })
+        })
+        .collect();
+    shared.sort_by(|a, b| a.0.cmp(&b.0));
+    shared
+}
+
+/// Images page by name, then owner: a shared image may bear the name of one of the
+/// caller's. Public images have no owner ("").
+type ImageKey = (String, String);
+
+/// The owner part of an image's key.
+fn owner_of(image: &Image) -> String {
+    image
+        .arn
+        .as_deref()
+        .and_then(Arn::parse)
+        .map(|arn| arn.account)
+        .unwrap_or_default()
+}
+
 pub fn describe_images(
     ctx: &RequestContext,
     state: &RegionState,
+    others: &[(&Tenant, &RegionState)],
     req: DescribeImagesRequest,
 ) -> Result<DescribeImagesResult, ApiError> {
     if req.names.is_some() && req.arns.is_some() {
@@ -222,43 +256,69 @@ pub fn describe_images(
     let wanted = |image: &Image| req.r#type.is_none_or(|t| image.visibility == Some(t));
     let size = page_size(req.max_results, IMAGES_PAGE_SIZE);
     let token = req.next_token.as_deref();
+    let shared = shared_with(tenant, others);
     let (images, next_token) = match (&req.names, &req.arns) {
         (None, None) => {
             // Public and private names never collide (CreateUpdatedImage refuses a
-            // public name), so the two sorted sources merge into one order.
-            page(ctx, token, size, |after: Option<String>| {
-                let private = map_after(&state.images, after.clone());
+            // public name), so the three sorted sources merge into one order.
+            page(ctx, token, size, |after: Option<ImageKey>| {
+                let is_after = move |key: &ImageKey| after.as_ref().is_none_or(|a| key > a);
+                let is_after = std::rc::Rc::new(is_after);
+                let (after_public, after_shared) = (is_after.clone(), is_after.clone());
                 let public = CATALOGUE
                     .iter()
-                    .filter(move |entry| after.as_deref().is_none_or(|a| entry.name > a))
-                    .map(|entry| (entry.name.to_string(), public_image(tenant, entry)));
-                let private = private.map(|(name, record)| (name, record.image.clone()));
+                    .map(|entry| ((entry.name.to_string(), String::new()), entry))
+                    .filter(move |(key, _)| after_public(key))
+                    .map(|(key, entry)| (key, public_image(tenant, entry)));
+                let private = state.images.iter().map(|(name, record)| {
+                    ((name.clone(), tenant.account.clone()), record.image.clone())
+                });
+                let private = private.filter(move |(key, _)| is_after(key));
+                let shared = shared.into_iter().filter(move |(key, _)| after_shared(key));
                 public
                     .merge_by(private, |a, b| a.0 < b.0)
+                    .merge_by(shared, |a, b| a.0 < b.0)
                     .filter(|(_, image)| wanted(image))
             })?
         }
         _ => {
-            // The images asked for, each once, in name order.
+            let find_shared = |found: &dyn Fn(&Image) -> bool| {
+                shared
+                    .iter()
+                    .find(|(_, image)| found(image))
+                    .map(|(_, image)| image.clone())
+            };
+            // The images asked for, each once, in (name, owner) order.
             let mut asked = match (&req.names, &req.arns) {
                 (Some(names), _) => names
                     .iter()
-                    .map(|n| lookup_by_name(tenant, state, n).ok_or_else(|| image_not_found(n)))
+                    .map(|n| {
+                        lookup_by_name(tenant, state, n)
+                            .or_else(|| find_shared(&|image| image.name == *n))
+                            .ok_or_else(|| image_not_found(n))
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
                 (_, arns) => arns
                     .iter()
                     .flatten()
-                    .map(|a| lookup_by_arn(tenant, state, a).ok_or_else(|| image_not_found(a)))
+                    .map(|a| {
+                        lookup_by_arn(tenant, state, a)
+                            .or_else(|| find_shared(&|image| image.arn.as_deref() == Some(a)))
+                            .ok_or_else(|| image_not_found(a))
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
             };
-            asked.sort_by(|a, b| a.name.cmp(&b.name));
-            asked.dedup_by(|a, b| a.name == b.name);
-            page(ctx, token, size, |after: Option<String>| {
+            let mut asked: Vec<(ImageKey, Image)> = asked
+                .drain(..)
+                .map(|image| ((image.name.clone(), owner_of(&image)), image))
+                .collect();
+            asked.sort_by(|a, b| a.0.cmp(&b.0));
+            asked.dedup_by(|a, b| a.0 == b.0);
+            page(ctx, token, size, |after: Option<ImageKey>| {
                 asked
                     .into_iter()
-                    .filter(move |image| after.as_ref().is_none_or(|a| &image.name > a))
-                    .filter(|image| wanted(image))
-                    .map(|image| (image.name.clone(), image))
+                    .filter(move |(key, _)| after.as_ref().is_none_or(|a| key > a))
+                    .filter(|(_, image)| wanted(image))
             })?
         }
     };
@@ -336,6 +396,12 @@ pub fn create_updated_image(
             req.new_image_name
         )));
     }
+    // An update keeps the license-included applications of a private image.
+    let existing_software = state
+        .images
+        .get(&req.existing_image_name)
+        .map(|record| record.software.clone())
+        .unwrap_or_default();
     let arn = resource_arn(ctx.tenant, "image", &req.new_image_name);
     let image = Image {
         name: req.new_image_name.clone(),
@@ -351,6 +417,7 @@ pub fn create_updated_image(
         public_base_image_released_date: existing.public_base_image_released_date,
         image_type: Some(ImageType::Custom),
         supported_instance_families: existing.supported_instance_families.clone(),
+        managed_software_included: existing.managed_software_included,
         ..Default::default()
     };
     state.images.insert(
@@ -358,6 +425,7 @@ pub fn create_updated_image(
         ImageRecord {
             image: image.clone(),
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            software: existing_software,
         },
     );
     if let Some(tags) = req.new_image_tags {

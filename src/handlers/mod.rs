@@ -6,6 +6,7 @@ pub mod app_blocks;
 pub mod application_fleets;
 pub mod applications;
 pub mod associations;
+pub mod builder_images;
 pub mod directory_configs;
 pub mod entitlements;
 pub mod export_tasks;

@@ -14,6 +14,7 @@ use crate::generated::types::{
     DrainSessionInstanceResult, ExpireSessionRequest, ExpireSessionResult, FleetState,
     InstanceDrainStatus, Session, SessionConnectionState, SessionState,
 };
+use crate::handlers::license_usage;
 use crate::pagination::{map_after, page, page_size};
 use crate::state::RegionState;
 use crate::validation::{check_range, Violations};
@@ -112,6 +113,9 @@ pub fn create_streaming_url(
             "sessionId": session.id,
         }),
     );
+    if let Some(image) = fleet.image_name.clone() {
+        license_usage::record_session(ctx, state, &image, &session.user_id);
+    }
     state.sessions.insert(session.id.clone(), session);
     Ok(CreateStreamingURLResult {
         streaming_url: Some(url),

@@ -127,8 +127,8 @@ pub fn start_software_deployment_to_image_builder(
     Ok(StartSoftwareDeploymentToImageBuilderResult {})
 }
 
-/// For an image builder's ARN, its applications; an image's ARN (AppStream images here
-/// carry no managed software) lists none.
+/// For an image builder's ARN, its applications and their status; for an image's, the
+/// applications installed in it (only images made in a builder have any).
 pub fn describe_software_associations(
     ctx: &RequestContext,
     state: &RegionState,
@@ -153,11 +153,24 @@ pub fn describe_software_associations(
                 })
         })?,
         Err(not_a_builder) => {
-            state
+            let (_, image) = state
                 .images
                 .find_by_arn(ctx, arn)
                 .map_err(|_| not_a_builder)?;
-            (Vec::new(), None)
+            page(ctx, token, size, |after: Option<String>| {
+                image
+                    .software
+                    .iter()
+                    .filter(move |name| after.as_ref().is_none_or(|a| *name > a))
+                    .map(|name| {
+                        let association = SoftwareAssociations {
+                            software_name: Some(name.clone()),
+                            status: Some(Status::Installed),
+                            deployment_error: None,
+                        };
+                        (name.clone(), association)
+                    })
+            })?
         }
     };
     Ok(DescribeSoftwareAssociationsResult {

@@ -8,7 +8,7 @@
 //! changes nothing, and the error otherwise. `begin` applies a row; `settle_record`
 //! completes a due transition, and the region settles every family alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -288,6 +288,9 @@ impl Lifecycle for ImageBuilderRecord {
 pub struct ImageRecord {
     pub image: Image,
     pub transition: Option<Transition<ImageState>>,
+    /// The license-included applications installed in the image, which its sessions use.
+    #[serde(default)]
+    pub software: BTreeSet<String>,
 }
 
 impl Lifecycle for ImageRecord {

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    AppBlock, Application, DirectoryConfig, Entitlement, ImagePermissions, Session, Stack, Theme,
-    UsageReportSubscription, User,
+    AdminAppLicenseUsageRecord, AppBlock, Application, DirectoryConfig, Entitlement,
+    ImagePermissions, Session, Stack, Theme, UsageReportSubscription, User,
 };
 use crate::tenant::Tenant;
 use associations::Associations;
@@ -165,6 +165,45 @@ impl Store {
         }
     }
 
+    /// Runs `look` on a tenant's state (an empty one if it has none) alongside every other
+    /// account's state in the same Region, for a read that sees what other accounts share
+    /// with it. Each is settled first, one at a time; then all are read-locked in the
+    /// tenants' order, the order writes lock in, so this never deadlocks with them.
+    pub fn read_region_accounts<R>(
+        &self,
+        tenant: &Tenant,
+        now: f64,
+        look: impl FnOnce(&RegionState, &[(&Tenant, &RegionState)]) -> R,
+    ) -> R {
+        let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = read(&self.regions)
+            .iter()
+            .filter(|(t, _)| t.region == tenant.region)
+            .map(|(t, state)| (t.clone(), state.clone()))
+            .collect();
+        regions.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, region) in &regions {
+            let stale = read(region).needs_settling(now);
+            if stale {
+                write(region).settle(now);
+            }
+        }
+        let guards: Vec<(&Tenant, std::sync::RwLockReadGuard<'_, RegionState>)> = regions
+            .iter()
+            .map(|(t, region)| (t, read(region)))
+            .collect();
+        let empty = RegionState::default();
+        let own = guards
+            .iter()
+            .find(|(t, _)| *t == tenant)
+            .map_or(&empty, |(_, state)| &**state);
+        let others: Vec<(&Tenant, &RegionState)> = guards
+            .iter()
+            .filter(|(t, _)| *t != tenant)
+            .map(|(t, state)| (*t, &**state))
+            .collect();
+        look(own, &others)
+    }
+
     /// A tenant's region, created empty on first use.
     fn region_to_write(&self, tenant: &Tenant) -> Arc<RwLock<RegionState>> {
         match self.existing_region(tenant) {
@@ -237,6 +276,9 @@ pub struct RegionState {
     pub entitled_applications: Associations,
     /// The account's usage report subscription in this Region, if any.
     pub usage_report_subscription: Option<UsageReportSubscription>,
+    /// License-included application usage by billing period (yyyy-mm), each period's in
+    /// (user id, license type) order.
+    pub license_usage: BTreeMap<String, Vec<AdminAppLicenseUsageRecord>>,
     pub tags: tags::TagStore,
     /// The account's application settings bucket in this Region, once a stack enabled
     /// application settings; every stack uses it.

@@ -8,6 +8,7 @@ mod common;
 mod app_block_builders;
 mod applications;
 mod binary;
+mod builder_images;
 mod concurrency;
 mod directory_configs;
 mod durability;
