@@ -27,6 +27,7 @@ mod protocol;
 mod replay;
 mod resource_rules;
 mod sdk;
+mod sdk_families;
 mod software;
 mod stacks;
 mod themes;
