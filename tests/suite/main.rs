@@ -30,6 +30,7 @@ mod sdk;
 mod sdk_families;
 mod software;
 mod stacks;
+mod terraform;
 mod themes;
 mod usage_reports;
 mod validation;
