@@ -18,9 +18,21 @@ impl Clock {
         millis as f64 / 1000.0
     }
 
-    /// Moves the clock forward by `seconds` for everyone sharing it.
-    pub fn advance(&self, seconds: f64) {
+    /// Moves the clock forward by `seconds` for everyone sharing it; returns the new
+    /// offset in seconds.
+    pub fn advance(&self, seconds: f64) -> f64 {
+        let by = (seconds * 1000.0).round() as i64;
+        (self.offset_millis.fetch_add(by, Ordering::Relaxed) + by) as f64 / 1000.0
+    }
+
+    /// How far ahead of the wall clock this clock is, in seconds.
+    pub fn offset_seconds(&self) -> f64 {
+        self.offset_millis.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
+    /// Sets the offset, as a restart restores it from durable state.
+    pub fn set_offset(&self, seconds: f64) {
         self.offset_millis
-            .fetch_add((seconds * 1000.0).round() as i64, Ordering::Relaxed);
+            .store((seconds * 1000.0).round() as i64, Ordering::Relaxed);
     }
 }

@@ -26,6 +26,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Where requests take their time from.
     pub clock: crate::clock::Clock,
+    /// How many requests `GET /_requests` keeps; 0 keeps none.
+    pub request_history: usize,
+    /// Fault rules in force from the start (`--faults FILE`).
+    pub faults: Vec<crate::faults::Rule>,
 }
 
 impl Default for Config {
@@ -41,6 +45,8 @@ impl Default for Config {
             shutdown_timeout: std::time::Duration::from_secs(5),
             max_connections: 0,
             clock: crate::clock::Clock::default(),
+            request_history: 1000,
+            faults: Vec::new(),
         }
     }
 }

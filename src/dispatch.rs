@@ -141,7 +141,7 @@ where
     let served = Op::Mode::serve(ctx, store, input, protocol, log, handler);
     if let Err(error) = &served {
         debug_assert!(
-            answerable(Op::OPERATION, error.code),
+            answerable(Op::OPERATION, &error.code),
             "{} answered {}, which the model does not list for it",
             Op::OPERATION.name(),
             error.code

@@ -1,12 +1,15 @@
 //! The one error type every layer returns; protocols turn it into their wire form.
 
+use std::borrow::Cow;
+
 use crate::generated::errors::ModeledError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    /// AWS's error code, e.g. `ResourceNotFoundException`.
-    pub code: &'static str,
+    /// AWS's error code, e.g. `ResourceNotFoundException`; owned only for codes a fault
+    /// rule names.
+    pub code: Cow<'static, str>,
     pub status: u16,
     pub message: String,
 }
@@ -14,7 +17,16 @@ pub struct ApiError {
 impl ApiError {
     pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> Self {
         ApiError {
-            code,
+            code: Cow::Borrowed(code),
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// An error whose code is only known at run time (a fault rule's).
+    pub fn dynamic(code: String, status: u16, message: impl Into<String>) -> Self {
+        ApiError {
+            code: Cow::Owned(code),
             status,
             message: message.into(),
         }

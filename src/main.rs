@@ -81,6 +81,21 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_MAX_CONNECTIONS", default_value_t = 0)]
     max_connections: usize,
 
+    /// Fault rules in force from the start: a JSON file `{"rules": [...]}` of the shape
+    /// `POST /_faults` takes.
+    #[arg(long, env = "APPSTREAM_LOCAL_FAULTS", value_name = "FILE")]
+    faults: Option<std::path::PathBuf>,
+
+    /// Seed state at start: a JSON file, an array of `{"operation", "input", "account",
+    /// "region"}` applied in order like requests. With --state-dir, only when the
+    /// directory holds no state yet.
+    #[arg(long, env = "APPSTREAM_LOCAL_INIT", value_name = "FILE")]
+    init: Option<std::path::PathBuf>,
+
+    /// How many of the latest requests `GET /_requests` keeps; 0 keeps none.
+    #[arg(long, env = "APPSTREAM_LOCAL_REQUEST_HISTORY", default_value_t = 1000)]
+    request_history: usize,
+
     /// Log lines as `text` (for people) or `json` (one JSON object a line, for log
     /// collectors). RUST_LOG sets what is logged: `info` one line per request, `debug`
     /// also each decoded input, with values the model marks sensitive redacted.
@@ -131,7 +146,22 @@ async fn main() -> std::process::ExitCode {
         LogFormat::Json => logs.json().init(),
     }
 
+    let faults = match &cli.faults {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| appstream_local::faults::Faults::parse(&bytes))
+        {
+            Ok(rules) => rules,
+            Err(e) => {
+                tracing::error!("cannot load fault rules from {}: {e}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        None => Vec::new(),
+    };
     let config = Config {
+        faults,
+        request_history: cli.request_history,
         enforce_quotas: cli.enforce_quotas,
         max_body_bytes: cli.max_body_bytes,
         transition_delay: Duration::from_secs_f64(cli.transition_seconds),
@@ -176,6 +206,25 @@ async fn main() -> std::process::ExitCode {
         Some(d) => (d.store.clone(), Some(d.journal.clone())),
         None => (Default::default(), None),
     };
+    let seeding = cli
+        .init
+        .as_ref()
+        .filter(|_| durable.as_ref().is_none_or(|d| d.fresh));
+    if let Some(path) = seeding {
+        let seeded = match std::fs::read(path) {
+            Ok(document) => {
+                appstream_local::seed::apply(&document, &store, journal.as_deref(), &config).await
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match seeded {
+            Ok(count) => tracing::info!("seeded {count} operations from {}", path.display()),
+            Err(e) => {
+                tracing::error!("cannot seed state from {}: {e}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let limits = appstream_local::ConnectionLimits::from_config(&config);
     let app = appstream_local::server::router(store, journal, config);
     // Handlers go in before the address is announced: a supervisor that signals as soon as

@@ -82,6 +82,9 @@ struct Snapshot {
     /// The last journal record the snapshot includes.
     last_seq: u64,
     regions: Vec<TenantState>,
+    /// How far `POST /_clock` had moved the clock (absent in older snapshots).
+    #[serde(default)]
+    clock_offset_seconds: f64,
 }
 
 struct JournalFile {
@@ -108,6 +111,8 @@ pub struct Journal {
     /// may have dropped the unwritten pages, so nothing later can be promised durable:
     /// every further write is refused, before it changes anything, until a restart.
     stopped: std::sync::OnceLock<String>,
+    /// The server's clock, whose offset snapshots keep.
+    clock: crate::clock::Clock,
 }
 
 /// Clears `syncing` and wakes the waiters however the fsync ends, the caller's request
@@ -158,14 +163,21 @@ fn decode_line(line: &[u8]) -> Result<Record, String> {
 pub struct Durable {
     pub store: Arc<Store>,
     pub journal: Arc<Journal>,
+    /// Whether the directory held no state before it was opened (`--init` seeds only then).
+    pub fresh: bool,
 }
 
 impl Durable {
     /// A store loaded from `dir` whose every acknowledged write is journaled there.
     pub fn open(dir: &Path, config: &Config) -> Result<Durable, PersistenceError> {
+        let fresh = !dir.join(SNAPSHOT).exists() && !dir.join(JOURNAL).exists();
         let store = Arc::new(Store::default());
         let journal = Arc::new(Journal::open(dir, &store, config)?);
-        Ok(Durable { store, journal })
+        Ok(Durable {
+            store,
+            journal,
+            fresh,
+        })
     }
 }
 
@@ -208,6 +220,7 @@ impl Journal {
                 })?;
             last_seq = snapshot.last_seq;
             store.import(snapshot.regions);
+            config.clock.set_offset(snapshot.clock_offset_seconds);
         } else if journal_path.exists() {
             // A journal is only ever written beside a snapshot (start-up writes the first
             // snapshot before the journal), so its records assume one.
@@ -248,6 +261,7 @@ impl Journal {
             durable: tokio::sync::watch::Sender::new(last_seq),
             syncing: AtomicBool::new(false),
             stopped: std::sync::OnceLock::new(),
+            clock: config.clock.clone(),
         };
         if let Some(e) = torn_tail_kept {
             journal.stop(e);
@@ -397,6 +411,7 @@ impl Journal {
             version: 1,
             last_seq,
             regions,
+            clock_offset_seconds: self.clock.offset_seconds(),
         };
         let path = self.dir.join(SNAPSHOT);
         let bytes =
@@ -555,6 +570,10 @@ fn for_each_record(
     }
 }
 
+/// The record `POST /_clock` leaves: the clock's new offset, absolute, so replaying it
+/// twice changes nothing.
+pub const CLOCK_RECORD: &str = "_clock";
+
 /// Re-runs one journaled write exactly as it first ran.
 fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> {
     let tenant = Tenant {
@@ -564,6 +583,11 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
     if record.op == "_reset" {
         let everything = record.input.get("all").and_then(Value::as_bool) == Some(true);
         return store.reset((!everything).then_some(&tenant), || Ok(()));
+    }
+    if record.op == CLOCK_RECORD {
+        let offset = record.input.get("offset_seconds").and_then(Value::as_f64);
+        config.clock.set_offset(offset.ok_or("no offset_seconds")?);
+        return Ok(());
     }
     let rules = record.rules.unwrap_or_else(|| Rules::of(config));
     let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed, rules);

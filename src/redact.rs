@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::schema::{ShapeId, ShapeKind};
 
-pub const REDACTED: &str = "*** redacted ***";
+pub const REDACTED: &str = "***";
 
 /// `value`, read as shape `shape`, with its sensitive values replaced by `REDACTED`.
 pub fn redacted(shape: ShapeId, value: &Value) -> Value {

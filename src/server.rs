@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -18,8 +19,10 @@ use crate::config::Config;
 use crate::context::RequestContext;
 use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
 use crate::error::ApiError;
+use crate::faults::Faults;
 use crate::generated::operations::Operation;
-use crate::persistence::{not_durable, Journal};
+use crate::history::{Entry, Filter, History};
+use crate::persistence::{not_durable, Journal, CLOCK_RECORD};
 use crate::protocol::{Protocol, SERVICE};
 use crate::state::Store;
 use crate::tenant::Tenant;
@@ -28,19 +31,32 @@ use crate::validation::shorten;
 #[derive(Clone)]
 struct AppState {
     store: Arc<Store>,
+    faults: Arc<Faults>,
+    history: Arc<History>,
     /// With `--state-dir`, where every acknowledged write goes before it is answered.
     journal: Option<Arc<Journal>>,
     config: Arc<Config>,
 }
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
+    let faults = Faults::default();
+    faults.add(config.faults.clone());
     let state = AppState {
         store,
+        faults: Arc::new(faults),
+        history: Arc::new(History::new(config.request_history)),
         journal,
         config: Arc::new(config),
     };
     let mut router = Router::new()
         .route("/_health", get(health))
+        .route(
+            "/_faults",
+            get(list_faults).post(add_faults).delete(clear_faults),
+        )
+        .route("/_faults/{id}", delete(remove_fault))
+        .route("/_requests", get(requests).delete(clear_requests))
+        .route("/_clock", get(clock).post(advance_clock))
         .route("/_state", get(dump_state))
         .route("/_reset", post(reset));
     for &(path, name, members) in CONTROLS {
@@ -321,6 +337,104 @@ async fn reset(State(app): State<AppState>, body: Body) -> Response {
         .into_response()
 }
 
+/// `GET /_faults`: the rules in force, each with its id and how often it fired.
+async fn list_faults(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({ "rules": app.faults.list() }))
+}
+
+/// `POST /_faults` with `{"rules": [...]}`: adds them all, or none with a 400 naming the
+/// bad field.
+async fn add_faults(State(app): State<AppState>, body: Body) -> Response {
+    let bytes = match read_body(body, &app.config).await {
+        Ok(bytes) => bytes,
+        Err(e) => return control_error(&e),
+    };
+    match Faults::parse(&bytes) {
+        Ok(rules) => Json(json!({ "rules": app.faults.add(rules) })).into_response(),
+        Err(why) => control_error(&ApiError::new("InvalidFaultRule", 400, why)),
+    }
+}
+
+async fn clear_faults(State(app): State<AppState>) -> Json<Value> {
+    app.faults.clear();
+    Json(json!({ "rules": [] }))
+}
+
+async fn remove_fault(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+    if app.faults.remove(&id) {
+        Json(json!({ "removed": id })).into_response()
+    } else {
+        control_error(&ApiError::not_found(format!(
+            "There is no fault rule {}.",
+            shorten(&id)
+        )))
+    }
+}
+
+/// `GET /_requests`, filtered by `operation`, `account`, `region` and `status`.
+async fn requests(
+    State(app): State<AppState>,
+    query: Result<Query<Filter>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(filter)) => Json(app.history.shown(&filter)).into_response(),
+        Err(e) => control_error(&ApiError::new("InvalidRequest", 400, e.body_text())),
+    }
+}
+
+async fn clear_requests(State(app): State<AppState>) -> Json<Value> {
+    app.history.clear();
+    Json(json!({ "requests": [] }))
+}
+
+/// `GET /_clock`: the emulator's time and how far it has been moved.
+async fn clock(State(app): State<AppState>) -> Json<Value> {
+    let clock = &app.config.clock;
+    Json(json!({"now": clock.now(), "offset_seconds": clock.offset_seconds()}))
+}
+
+/// `POST /_clock` with `{"advance_seconds": N}` moves time forward for every account;
+/// durable like a write, so a restart keeps the clock where it was.
+async fn advance_clock(State(app): State<AppState>, body: Body) -> Response {
+    let bad = |why: String| control_error(&ApiError::new("InvalidRequest", 400, why));
+    let bytes = match read_body(body, &app.config).await {
+        Ok(bytes) => bytes,
+        Err(e) => return control_error(&e),
+    };
+    let seconds = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) if map.len() == 1 => {
+            map.get("advance_seconds").and_then(Value::as_f64)
+        }
+        _ => None,
+    };
+    // Forward only, by up to ten years: time that ran backwards would break lifecycles.
+    let Some(seconds) = seconds.filter(|s| s.is_finite() && (0.0..=315_360_000.0).contains(s))
+    else {
+        return bad(
+            "expected {\"advance_seconds\": N} with N a number of seconds from 0 to 315360000"
+                .into(),
+        );
+    };
+    if let Some(Err(e)) = app.journal.as_deref().map(Journal::check_writable) {
+        return control_error(&not_durable(&e));
+    }
+    let offset = app.config.clock.advance(seconds);
+    if let Some(journal) = &app.journal {
+        let tenant = Tenant::default();
+        let ctx = RequestContext::arriving(&tenant, &app.config);
+        let input = json!({ "offset_seconds": offset });
+        let appended = journal.append(&tenant, CLOCK_RECORD, &ctx, input);
+        let durable = match appended {
+            Ok(seq) => journal.wait_durable(seq).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = durable {
+            return control_error(&not_durable(&e));
+        }
+    }
+    clock(State(app)).await.into_response()
+}
+
 async fn health() -> Json<serde_json::Value> {
     let operations: Vec<&str> = IMPLEMENTED.iter().map(|op| op.name()).collect();
     Json(json!({
@@ -403,6 +517,8 @@ async fn api(
     let name_for_log = name.as_deref().unwrap_or("-").to_string();
 
     let mut resource: Option<String> = None;
+    let mut fault: Option<String> = None;
+    let mut recorded: Option<(Operation, Value)> = None;
     let result: Result<Vec<u8>, ApiError> = async {
         let tenant = tenant.as_ref().map_err(Clone::clone)?;
         let name = name?;
@@ -422,16 +538,25 @@ async fn api(
             let shown = crate::redact::redacted(op.input(), &input);
             tracing::debug!(request_id = %request_id, operation = %name, input = %shown, "decoded input");
         }
-        let ctx = RequestContext::arriving(tenant, &app.config);
-        let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
-        let dispatched = dispatch(op, &ctx, &app.store, input, protocol, log)?;
-        if let (Some(seq), Some(journal)) = (dispatched.log_seq, &app.journal) {
-            journal
-                .wait_durable(seq)
-                .await
-                .map_err(|e| not_durable(&e))?;
+        if app.history.is_on() {
+            recorded = Some((op, input.clone()));
         }
-        Ok(dispatched.body)
+        let fired = app.faults.fire(op, tenant);
+        fault = fired.as_ref().map(|f| f.rule.clone());
+        let (latency, injected) = match fired {
+            Some(fired) => (fired.latency, fired.error),
+            None => (None, None),
+        };
+        // An injected error changes nothing; an injected latency delays the answer of an
+        // operation that has run, holding no lock while it waits.
+        let answer = match injected {
+            Some(error) => Err(error),
+            None => run(&app, op, tenant, input, protocol).await,
+        };
+        if let Some(latency) = latency {
+            tokio::time::sleep(latency).await;
+        }
+        answer
     }
     .await;
 
@@ -454,9 +579,10 @@ async fn api(
                 region = %region,
                 resource = resource.as_deref(),
                 status,
-                error = error.as_ref().map(|e| e.code),
+                error = error.as_ref().map(|e| e.code.as_ref()),
                 error_message = error.as_ref().map(|e| e.message.as_str()),
                 latency_us = started.elapsed().as_micros() as u64,
+                fault = fault.as_deref(),
                 request_id = %request_id,
                 "request"
             )
@@ -469,5 +595,40 @@ async fn api(
         500.. => request_line!(error),
         _ => request_line!(info),
     }
+    app.history.record(Entry {
+        time: app.config.clock.now(),
+        request_id,
+        operation: name_for_log,
+        protocol: protocol.label(),
+        account: account.to_string(),
+        region: region.to_string(),
+        status,
+        error: error.map(|e| e.code),
+        latency_us: started.elapsed().as_micros() as u64,
+        fault,
+        input: recorded,
+    });
     response.into_response()
+}
+
+/// Runs a decoded request and, for a durable write, waits until it is on disk.
+async fn run(
+    app: &AppState,
+    op: Operation,
+    tenant: &Tenant,
+    input: Value,
+    protocol: Protocol,
+) -> Result<Vec<u8>, ApiError> {
+    let dispatched = {
+        let ctx = RequestContext::arriving(tenant, &app.config);
+        let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
+        dispatch(op, &ctx, &app.store, input, protocol, log)?
+    };
+    if let (Some(seq), Some(journal)) = (dispatched.log_seq, &app.journal) {
+        journal
+            .wait_durable(seq)
+            .await
+            .map_err(|e| not_durable(&e))?;
+    }
+    Ok(dispatched.body)
 }

@@ -715,7 +715,11 @@ fn gen_errors(m: &Model) -> String {
     for (name, status) in &errors {
         let _ = writeln!(s, "            ModeledError::{name} => {status},");
     }
-    s.push_str("        }\n    }\n}\n");
+    s.push_str("        }\n    }\n\n    /// The modeled error whose code is `code`.\n    pub fn from_code(code: &str) -> Option<Self> {\n        match code {\n");
+    for (name, _) in &errors {
+        let _ = writeln!(s, "            {name:?} => Some(ModeledError::{name}),");
+    }
+    s.push_str("            _ => None,\n        }\n    }\n}\n");
     s
 }
 

@@ -65,4 +65,33 @@ impl ModeledError {
             ModeledError::InvalidParameterValueException => 400,
         }
     }
+
+    /// The modeled error whose code is `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "ConcurrentModificationException" => {
+                Some(ModeledError::ConcurrentModificationException)
+            }
+            "DryRunOperationException" => Some(ModeledError::DryRunOperationException),
+            "EntitlementAlreadyExistsException" => {
+                Some(ModeledError::EntitlementAlreadyExistsException)
+            }
+            "EntitlementNotFoundException" => Some(ModeledError::EntitlementNotFoundException),
+            "IncompatibleImageException" => Some(ModeledError::IncompatibleImageException),
+            "InvalidAccountStatusException" => Some(ModeledError::InvalidAccountStatusException),
+            "InvalidParameterCombinationException" => {
+                Some(ModeledError::InvalidParameterCombinationException)
+            }
+            "InvalidRoleException" => Some(ModeledError::InvalidRoleException),
+            "LimitExceededException" => Some(ModeledError::LimitExceededException),
+            "OperationNotPermittedException" => Some(ModeledError::OperationNotPermittedException),
+            "RequestLimitExceededException" => Some(ModeledError::RequestLimitExceededException),
+            "ResourceAlreadyExistsException" => Some(ModeledError::ResourceAlreadyExistsException),
+            "ResourceInUseException" => Some(ModeledError::ResourceInUseException),
+            "ResourceNotAvailableException" => Some(ModeledError::ResourceNotAvailableException),
+            "ResourceNotFoundException" => Some(ModeledError::ResourceNotFoundException),
+            "InvalidParameterValueException" => Some(ModeledError::InvalidParameterValueException),
+            _ => None,
+        }
+    }
 }

@@ -124,7 +124,7 @@ impl Protocol {
 
     pub fn error_response(self, error: &ApiError, request_id: &str) -> Response {
         let code = match self {
-            Protocol::AwsJson11 => error.code.into(),
+            Protocol::AwsJson11 => error.code.as_ref().into(),
             Protocol::RpcV2Cbor => format!("com.amazonaws.appstream#{}", error.code).into(),
         };
         let body = ErrorBody {
@@ -157,8 +157,8 @@ impl Protocol {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/x-amz-json-1.1"),
                 );
-                if let Some(error) = error {
-                    headers.insert("x-amzn-errortype", HeaderValue::from_static(error.code));
+                if let Some(Ok(code)) = error.map(|e| HeaderValue::from_str(&e.code)) {
+                    headers.insert("x-amzn-errortype", code);
                 }
             }
             Protocol::RpcV2Cbor => {

@@ -132,8 +132,8 @@ async fn every_error_an_operation_answers_is_one_it_may_answer() {
 fn the_check_refuses_a_code_the_model_does_not_list() {
     use appstream_local::generated::operations::Operation;
     let unlisted = ApiError::invalid_combination("x").code;
-    assert!(!answerable(Operation::UpdateImagePermissions, unlisted));
-    assert!(answerable(Operation::CreateStack, unlisted));
+    assert!(!answerable(Operation::UpdateImagePermissions, &unlisted));
+    assert!(answerable(Operation::CreateStack, &unlisted));
     let common = ApiError::validation("x").code;
-    assert!(answerable(Operation::UpdateImagePermissions, common));
+    assert!(answerable(Operation::UpdateImagePermissions, &common));
 }

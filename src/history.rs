@@ -1,0 +1,135 @@
+//! The request history behind `GET /_requests`: the last N API requests, oldest first,
+//! so a test can assert what its code called and in which order. Inputs are kept as
+//! decoded and redacted only when read, which keeps the request path to one clone.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::generated::operations::Operation;
+
+/// One API request as it was answered.
+pub struct Entry {
+    /// Epoch seconds with millisecond precision.
+    pub time: f64,
+    pub request_id: String,
+    /// The operation asked for, as the client named it (it may not exist).
+    pub operation: String,
+    pub protocol: &'static str,
+    pub account: String,
+    pub region: String,
+    pub status: u16,
+    pub error: Option<std::borrow::Cow<'static, str>>,
+    pub latency_us: u64,
+    /// The fault rule that fired, if one did.
+    pub fault: Option<String>,
+    /// The decoded input, when the request got that far, with its operation to read it by.
+    pub input: Option<(Operation, Value)>,
+}
+
+/// An entry as `GET /_requests` shows it: sensitive input members are `"***"`.
+#[derive(Serialize)]
+pub struct Shown<'a> {
+    time: String,
+    request_id: &'a str,
+    operation: &'a str,
+    protocol: &'a str,
+    account: &'a str,
+    region: &'a str,
+    status: u16,
+    error: Option<&'a str>,
+    latency_us: u64,
+    fault: Option<&'a str>,
+    input: Value,
+}
+
+/// Which entries a query asks for; an absent filter matches everything.
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    pub operation: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl Filter {
+    fn matches(&self, entry: &Entry) -> bool {
+        self.operation
+            .as_ref()
+            .is_none_or(|o| *o == entry.operation)
+            && self.account.as_ref().is_none_or(|a| *a == entry.account)
+            && self.region.as_ref().is_none_or(|r| *r == entry.region)
+            && self.status.is_none_or(|s| s == entry.status)
+    }
+}
+
+pub struct History {
+    capacity: usize,
+    entries: Mutex<VecDeque<Entry>>,
+}
+
+impl History {
+    /// A history of the last `capacity` requests; 0 keeps none.
+    pub fn new(capacity: usize) -> Self {
+        History {
+            capacity,
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+        }
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.capacity > 0
+    }
+
+    pub fn record(&self, entry: Entry) {
+        if !self.is_on() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() == self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The entries `filter` selects, oldest first, as JSON.
+    pub fn shown(&self, filter: &Filter) -> Value {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let shown: Vec<Shown> = entries
+            .iter()
+            .filter(|entry| filter.matches(entry))
+            .map(|entry| Shown {
+                time: rfc3339(entry.time),
+                request_id: &entry.request_id,
+                operation: &entry.operation,
+                protocol: entry.protocol,
+                account: &entry.account,
+                region: &entry.region,
+                status: entry.status,
+                error: entry.error.as_deref(),
+                latency_us: entry.latency_us,
+                fault: entry.fault.as_deref(),
+                input: entry.input.as_ref().map_or(Value::Null, |(op, input)| {
+                    crate::redact::redacted(op.input(), input)
+                }),
+            })
+            .collect();
+        serde_json::json!({ "requests": shown })
+    }
+}
+
+fn rfc3339(epoch_seconds: f64) -> String {
+    chrono::DateTime::from_timestamp_millis((epoch_seconds * 1000.0).round() as i64)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
