@@ -8,6 +8,21 @@ use crate::error::ApiError;
 use crate::generated::operations::{Operation, OperationShape};
 use crate::tenant::Tenant;
 
+/// How a transition a request begins ends when a fault rule makes it fail: the error
+/// code and message the resource then reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionFailure {
+    pub code: String,
+    #[serde(default = "injected")]
+    pub message: String,
+}
+
+/// The message of an injected fault that gives none.
+pub fn injected() -> String {
+    "Injected by an appstream-local fault rule.".to_string()
+}
+
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,
     pub config: &'a Config,
@@ -21,6 +36,8 @@ pub struct RequestContext<'a> {
     pub rules: Rules,
     /// The operation being served, once dispatch knows it; paging tokens are bound to it.
     pub operation: Option<Operation>,
+    /// Set when a fault rule makes the transitions this request begins fail.
+    pub transition_failure: Option<&'a TransitionFailure>,
     ids_issued: std::cell::Cell<u64>,
     /// A journaled write being replayed keeps its recorded time.
     replayed: bool,
@@ -42,6 +59,7 @@ impl<'a> RequestContext<'a> {
             seed,
             rules,
             operation: None,
+            transition_failure: None,
             ids_issued: std::cell::Cell::new(0),
             replayed,
         }
@@ -93,6 +111,7 @@ impl<'a> RequestContext<'a> {
         };
         RequestContext {
             operation: self.operation,
+            transition_failure: self.transition_failure,
             ..RequestContext::with(
                 self.tenant,
                 self.config,
@@ -101,6 +120,14 @@ impl<'a> RequestContext<'a> {
                 self.rules,
                 self.replayed,
             )
+        }
+    }
+
+    /// This context, with the transitions it begins failing as `failure` says.
+    pub fn failing(self, failure: Option<&'a TransitionFailure>) -> Self {
+        RequestContext {
+            transition_failure: failure,
+            ..self
         }
     }
 

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::context::TransitionFailure;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::operations::Operation;
+use crate::generated::types::{FleetErrorCode, ImageStateChangeReasonCode};
 use crate::tenant::Tenant;
 
 /// The operations that start a transition, where `transition_failure` applies.
@@ -38,16 +40,7 @@ pub struct FaultError {
 }
 
 fn default_message() -> String {
-    "Injected by an appstream-local fault rule.".to_string()
-}
-
-/// How a transition begun by the request ends: in failure, with this code and message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransitionFailure {
-    pub code: String,
-    #[serde(default = "default_message")]
-    pub message: String,
+    crate::context::injected()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,9 +143,18 @@ impl Rule {
                     TRANSITION_OPERATIONS.join(", ")
                 ));
             }
-            if failure.code.is_empty() {
+            if let Some(codes) = failure_codes(&self.operation) {
+                if !codes.contains(&failure.code.as_str()) {
+                    return Err(format!(
+                        "{}: {} reports one of {}",
+                        field("transition_failure.code"),
+                        self.operation,
+                        codes.join(", ")
+                    ));
+                }
+            } else if !is_code(&failure.code) && !is_enum_value(&failure.code) {
                 return Err(format!(
-                    "{}: must not be empty",
+                    "{}: must be an error code",
                     field("transition_failure.code")
                 ));
             }
@@ -186,6 +188,33 @@ impl Rule {
                 .filter(|_| TRANSITION_OPERATIONS.contains(&operation.name())),
         }
     }
+}
+
+/// The codes a failed transition of `operation` can report, where the model fixes them:
+/// fleets and builders report a FleetErrorCode, images an ImageStateChangeReasonCode.
+/// Export tasks (and "*", which applies to every kind) take any code.
+fn failure_codes(operation: &str) -> Option<Vec<&'static str>> {
+    match operation {
+        "StartFleet" | "CreateImageBuilder" | "StartImageBuilder" | "StartAppBlockBuilder" => {
+            Some(FleetErrorCode::ALL.iter().map(|c| c.as_str()).collect())
+        }
+        "CreateUpdatedImage" | "CopyImage" | "CreateImportedImage" => Some(
+            ImageStateChangeReasonCode::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// An enum value of AWS's form, e.g. `INTERNAL_SERVICE_ERROR`.
+fn is_enum_value(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 128
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// An AWS error code: a letter, then letters and digits.

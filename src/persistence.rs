@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{Config, Rules};
-use crate::context::RequestContext;
+use crate::context::{RequestContext, TransitionFailure};
 use crate::dispatch::{control, dispatch_control, dispatch_replay, WriteLog};
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
@@ -73,6 +73,9 @@ pub struct Record {
     /// those replay under the current flags).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<Rules>,
+    /// The failure a fault rule gave the transitions the write began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition_failure: Option<TransitionFailure>,
     pub input: Value,
 }
 
@@ -331,6 +334,7 @@ impl Journal {
             now: ctx.now,
             seed: ctx.seed,
             rules: Some(ctx.rules),
+            transition_failure: ctx.transition_failure.cloned(),
             input,
         };
         let line = encode_line(&record);
@@ -590,7 +594,8 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
         return Ok(());
     }
     let rules = record.rules.unwrap_or_else(|| Rules::of(config));
-    let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed, rules);
+    let ctx = RequestContext::replaying(&tenant, config, record.now, record.seed, rules)
+        .failing(record.transition_failure.as_ref());
     if control(&record.op).is_some() {
         return dispatch_control(&record.op, &ctx, store, record.input.clone(), None)
             .map(|_| ())
@@ -737,6 +742,7 @@ mod tests {
             now: 1.5,
             seed: uuid::Uuid::nil(),
             rules: None,
+            transition_failure: None,
             input: serde_json::json!({"Name": "s"}),
         };
         let line = encode_line(&record);

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{is_account, is_region, tenant};
 use crate::config::Config;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, TransitionFailure};
 use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::faults::Faults;
@@ -543,15 +543,15 @@ async fn api(
         }
         let fired = app.faults.fire(op, tenant);
         fault = fired.as_ref().map(|f| f.rule.clone());
-        let (latency, injected) = match fired {
-            Some(fired) => (fired.latency, fired.error),
-            None => (None, None),
+        let (latency, injected, failure) = match fired {
+            Some(fired) => (fired.latency, fired.error, fired.transition_failure),
+            None => (None, None, None),
         };
         // An injected error changes nothing; an injected latency delays the answer of an
         // operation that has run, holding no lock while it waits.
         let answer = match injected {
             Some(error) => Err(error),
-            None => run(&app, op, tenant, input, protocol).await,
+            None => run(&app, op, tenant, input, protocol, failure.as_ref()).await,
         };
         if let Some(latency) = latency {
             tokio::time::sleep(latency).await;
@@ -618,9 +618,10 @@ async fn run(
     tenant: &Tenant,
     input: Value,
     protocol: Protocol,
+    failure: Option<&TransitionFailure>,
 ) -> Result<Vec<u8>, ApiError> {
     let dispatched = {
-        let ctx = RequestContext::arriving(tenant, &app.config);
+        let ctx = RequestContext::arriving(tenant, &app.config).failing(failure);
         let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
         dispatch(op, &ctx, &app.store, input, protocol, log)?
     };

@@ -87,6 +87,7 @@ pub fn create_app_block_builder(
     let record = AppBlockBuilderRecord {
         builder: builder.clone(),
         transition: None,
+        failing: None,
     };
     state.app_block_builders.insert(req.name, record);
     if let Some(tags) = req.tags {

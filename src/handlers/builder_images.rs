@@ -91,11 +91,13 @@ pub fn create_image(
         Some(ImageBuilderState::Stopped),
         ctx,
     ));
+    builder.failing = None;
     state.images.insert(
         image_name.to_string(),
         ImageRecord {
             image,
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            failing: None,
             software,
         },
     );

@@ -78,6 +78,7 @@ pub fn create_export_image_task(
             Some(ExportImageTaskState::Completed),
             ctx,
         )),
+        failing: ctx.transition_failure.cloned(),
     };
     state.export_tasks.insert(task_id, record);
     Ok(CreateExportImageTaskResult {

@@ -137,6 +137,7 @@ pub fn create_fleet(
             disable_imdsv1: req.disable_imdsv1,
         },
         transition: None,
+        failing: None,
     };
     record.set_state(FleetState::Stopped);
     let fleet = record.fleet.clone();

@@ -102,6 +102,7 @@ pub fn create_image_builder(
                 Some(ImageBuilderState::Running),
                 ctx,
             )),
+            failing: ctx.transition_failure.cloned(),
             software: Default::default(),
         },
     );

@@ -102,6 +102,7 @@ pub fn copy_image(
         ImageRecord {
             image,
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            failing: ctx.transition_failure.cloned(),
             software: source_software,
         },
     );

@@ -85,6 +85,7 @@ pub fn create_imported_image(
         ImageRecord {
             image: image.clone(),
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            failing: ctx.transition_failure.cloned(),
             software: Default::default(),
         },
     );

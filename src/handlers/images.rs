@@ -425,6 +425,7 @@ pub fn create_updated_image(
         ImageRecord {
             image: image.clone(),
             transition: Some(Transition::after_delay(Some(ImageState::Available), ctx)),
+            failing: ctx.transition_failure.cloned(),
             software: existing_software,
         },
     );

@@ -12,12 +12,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::context::RequestContext;
+use crate::context::{RequestContext, TransitionFailure};
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
-    AppBlockBuilder, AppBlockBuilderState, ComputeCapacityStatus, ExportImageTask,
-    ExportImageTaskState, Fleet, FleetState, Image, ImageBuilder, ImageBuilderState, ImageState,
+    AppBlockBuilder, AppBlockBuilderState, ComputeCapacityStatus, ErrorDetails, ExportImageTask,
+    ExportImageTaskState, Fleet, FleetError, FleetErrorCode, FleetState, Image, ImageBuilder,
+    ImageBuilderState, ImageBuilderStateChangeReason, ImageBuilderStateChangeReasonCode,
+    ImageState, ImageStateChangeReason, ImageStateChangeReasonCode, ResourceError,
     SoftwareDeploymentStatus,
 };
 use crate::state::collection::{Resource, Settled};
@@ -82,6 +84,33 @@ pub trait Lifecycle: Resource {
     fn set_state(&mut self, state: Self::State);
     fn transition(&self) -> &Option<Transition<Self::State>>;
     fn transition_mut(&mut self) -> &mut Option<Transition<Self::State>>;
+    /// The failure the transition under way ends in, when a fault rule chose one.
+    fn failing_mut(&mut self) -> &mut Option<TransitionFailure>;
+    /// Ends the transition under way in failure, as AWS reports one for this kind.
+    fn fail(&mut self, failure: TransitionFailure, at: f64);
+}
+
+/// Starts `to` on `record`, due after the transition delay; it fails instead when the
+/// request's fault rule says so.
+fn start_transition<R: Lifecycle>(record: &mut R, to: Option<R::State>, ctx: &RequestContext) {
+    *record.transition_mut() = Some(Transition::after_delay(to, ctx));
+    *record.failing_mut() = ctx.transition_failure.cloned();
+}
+
+/// The fleet error code a failure names, or INTERNAL_SERVICE_ERROR when it names none.
+fn fleet_error_code(failure: &TransitionFailure) -> FleetErrorCode {
+    FleetErrorCode::ALL
+        .into_iter()
+        .find(|c| c.as_str() == failure.code)
+        .unwrap_or(FleetErrorCode::InternalServiceError)
+}
+
+fn resource_error(failure: &TransitionFailure, at: f64) -> ResourceError {
+    ResourceError {
+        error_code: Some(fleet_error_code(failure)),
+        error_message: Some(failure.message.clone()),
+        error_timestamp: Some(at),
+    }
 }
 
 /// One action of a lifecycle, as a row of its family's table.
@@ -117,7 +146,7 @@ pub fn begin<R: Lifecycle>(
     let current = record.state();
     if current.is_some_and(|s| action.from.contains(&s)) {
         record.set_state(action.during);
-        *record.transition_mut() = Some(Transition::after_delay(action.then, ctx));
+        start_transition(record, action.then, ctx);
         return Ok(Outcome::Began);
     }
     if current.is_some_and(|s| action.unchanged_in.contains(&s)) {
@@ -141,6 +170,10 @@ pub fn settle_record<R: Lifecycle>(record: &mut R, now: f64) -> Settled {
     match *record.transition() {
         Some(t) if now >= t.due => {
             *record.transition_mut() = None;
+            if let Some(failure) = record.failing_mut().take() {
+                record.fail(failure, t.due);
+                return Settled::Pending(f64::INFINITY);
+            }
             match t.to {
                 Some(state) => {
                     record.set_state(state);
@@ -157,6 +190,9 @@ pub fn settle_record<R: Lifecycle>(record: &mut R, now: f64) -> Settled {
 pub struct FleetRecord {
     pub fleet: Fleet,
     pub transition: Option<Transition<FleetState>>,
+    /// Set while a transition is under way that a fault rule makes fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<TransitionFailure>,
 }
 
 /// StartFleet and StopFleet.
@@ -189,6 +225,10 @@ impl Lifecycle for FleetRecord {
     /// fleet has its desired capacity up and available, a stopped one has none.
     fn set_state(&mut self, state: FleetState) {
         self.fleet.state = state;
+        if state == FleetState::Running {
+            // A start that succeeds clears the errors of one that failed.
+            self.fleet.fleet_errors = None;
+        }
         let status = &mut self.fleet.compute_capacity_status;
         let up = if state == FleetState::Running {
             status.desired
@@ -212,12 +252,28 @@ impl Lifecycle for FleetRecord {
     fn transition_mut(&mut self) -> &mut Option<Transition<FleetState>> {
         &mut self.transition
     }
+
+    fn failing_mut(&mut self) -> &mut Option<TransitionFailure> {
+        &mut self.failing
+    }
+
+    fn fail(&mut self, failure: TransitionFailure, _at: f64) {
+        // The fleet goes back to STOPPED and says why (FleetStarted waiters stop there).
+        self.set_state(FleetState::Stopped);
+        self.fleet.fleet_errors = Some(vec![FleetError {
+            error_code: Some(fleet_error_code(&failure)),
+            error_message: Some(failure.message),
+        }]);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageBuilderRecord {
     pub builder: ImageBuilder,
     pub transition: Option<Transition<ImageBuilderState>>,
+    /// Set while a transition is under way that a fault rule makes fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<TransitionFailure>,
     /// License-included applications by name, with their deployment status; they go with
     /// the builder.
     #[serde(default)]
@@ -282,12 +338,28 @@ impl Lifecycle for ImageBuilderRecord {
     fn transition_mut(&mut self) -> &mut Option<Transition<ImageBuilderState>> {
         &mut self.transition
     }
+
+    fn failing_mut(&mut self) -> &mut Option<TransitionFailure> {
+        &mut self.failing
+    }
+
+    fn fail(&mut self, failure: TransitionFailure, at: f64) {
+        self.set_state(ImageBuilderState::Failed);
+        self.builder.image_builder_errors = Some(vec![resource_error(&failure, at)]);
+        self.builder.state_change_reason = Some(ImageBuilderStateChangeReason {
+            code: Some(ImageBuilderStateChangeReasonCode::InternalError),
+            message: Some(failure.message),
+        });
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageRecord {
     pub image: Image,
     pub transition: Option<Transition<ImageState>>,
+    /// Set while a transition is under way that a fault rule makes fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<TransitionFailure>,
     /// The license-included applications installed in the image, which its sessions use.
     #[serde(default)]
     pub software: BTreeSet<String>,
@@ -311,12 +383,36 @@ impl Lifecycle for ImageRecord {
     fn transition_mut(&mut self) -> &mut Option<Transition<ImageState>> {
         &mut self.transition
     }
+
+    fn failing_mut(&mut self) -> &mut Option<TransitionFailure> {
+        &mut self.failing
+    }
+
+    fn fail(&mut self, failure: TransitionFailure, _at: f64) {
+        // The reason code says what failed: the one the rule names, else the image's step.
+        let code = ImageStateChangeReasonCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == failure.code)
+            .unwrap_or(match self.image.state {
+                Some(ImageState::Copying) => ImageStateChangeReasonCode::ImageCopyFailure,
+                Some(ImageState::Importing) => ImageStateChangeReasonCode::ImageImportFailure,
+                _ => ImageStateChangeReasonCode::ImageUpdateFailure,
+            });
+        self.set_state(ImageState::Failed);
+        self.image.state_change_reason = Some(ImageStateChangeReason {
+            code: Some(code),
+            message: Some(failure.message),
+        });
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppBlockBuilderRecord {
     pub builder: AppBlockBuilder,
     pub transition: Option<Transition<AppBlockBuilderState>>,
+    /// Set while a transition is under way that a fault rule makes fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<TransitionFailure>,
 }
 
 /// StartAppBlockBuilder and StopAppBlockBuilder. App block builders have no PENDING
@@ -357,6 +453,9 @@ impl Lifecycle for AppBlockBuilderRecord {
 
     fn set_state(&mut self, state: AppBlockBuilderState) {
         self.builder.state = state;
+        if state == AppBlockBuilderState::Running {
+            self.builder.app_block_builder_errors = None;
+        }
     }
 
     fn transition(&self) -> &Option<Transition<AppBlockBuilderState>> {
@@ -365,6 +464,15 @@ impl Lifecycle for AppBlockBuilderRecord {
 
     fn transition_mut(&mut self) -> &mut Option<Transition<AppBlockBuilderState>> {
         &mut self.transition
+    }
+
+    fn failing_mut(&mut self) -> &mut Option<TransitionFailure> {
+        &mut self.failing
+    }
+
+    fn fail(&mut self, failure: TransitionFailure, at: f64) {
+        self.set_state(AppBlockBuilderState::Stopped);
+        self.builder.app_block_builder_errors = Some(vec![resource_error(&failure, at)]);
     }
 }
 
@@ -387,6 +495,9 @@ pub struct ExportTaskRecord {
     /// The AMI the task makes, shown once it is COMPLETED.
     pub ami_id: String,
     pub transition: Option<Transition<ExportImageTaskState>>,
+    /// Set while a transition is under way that a fault rule makes fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<TransitionFailure>,
 }
 
 impl Lifecycle for ExportTaskRecord {
@@ -409,6 +520,18 @@ impl Lifecycle for ExportTaskRecord {
 
     fn transition_mut(&mut self) -> &mut Option<Transition<ExportImageTaskState>> {
         &mut self.transition
+    }
+
+    fn failing_mut(&mut self) -> &mut Option<TransitionFailure> {
+        &mut self.failing
+    }
+
+    fn fail(&mut self, failure: TransitionFailure, _at: f64) {
+        self.set_state(ExportImageTaskState::Failed);
+        self.task.error_details = Some(vec![ErrorDetails {
+            error_code: Some(failure.code),
+            error_message: Some(failure.message),
+        }]);
     }
 }
 

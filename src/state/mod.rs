@@ -473,6 +473,7 @@ mod tests {
             }))
             .unwrap(),
             transition: Some(Transition::due_at(FleetState::Running, due)),
+            failing: None,
         }
     }
 
