@@ -10,6 +10,7 @@ mod applications;
 mod binary;
 mod builder_images;
 mod concurrency;
+mod controls;
 mod directory_configs;
 mod durability;
 mod entitlements;

@@ -242,16 +242,6 @@ async fn paging_with_the_sdk_collects_every_stack() {
     assert_eq!(names, expected);
 }
 
-/// Sleeps a thousandth of what it is asked: the model's waiters poll every 30 s or more.
-#[derive(Debug)]
-struct FastSleep;
-
-impl aws_sdk_appstream::config::AsyncSleep for FastSleep {
-    fn sleep(&self, duration: std::time::Duration) -> aws_sdk_appstream::config::Sleep {
-        aws_sdk_appstream::config::Sleep::new(tokio::time::sleep(duration / 1000))
-    }
-}
-
 #[tokio::test]
 async fn the_sdk_fleet_waiters_see_started_and_stopped() {
     use aws_sdk_appstream::client::Waiters;
@@ -263,8 +253,7 @@ async fn the_sdk_fleet_waiters_see_started_and_stopped() {
         ..Default::default()
     })
     .await;
-    let config = s.sdk().config().to_builder().sleep_impl(FastSleep).build();
-    let c = aws_sdk_appstream::Client::from_conf(config);
+    let c = s.fast_sdk();
     let fleet = c
         .create_fleet()
         .name("waited")

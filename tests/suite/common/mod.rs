@@ -232,6 +232,29 @@ impl TestServer {
     }
 }
 
+/// Sleeps a thousandth of what it is asked: the model's waiters poll every 30 s or more.
+#[derive(Debug)]
+struct FastSleep;
+
+impl aws_sdk_appstream::config::AsyncSleep for FastSleep {
+    fn sleep(&self, duration: std::time::Duration) -> aws_sdk_appstream::config::Sleep {
+        aws_sdk_appstream::config::Sleep::new(tokio::time::sleep(duration / 1000))
+    }
+}
+
+impl TestServer {
+    /// `sdk()` whose waiters and retries sleep a thousandth of their delays.
+    pub fn fast_sdk(&self) -> aws_sdk_appstream::Client {
+        let config = self
+            .sdk()
+            .config()
+            .to_builder()
+            .sleep_impl(FastSleep)
+            .build();
+        aws_sdk_appstream::Client::from_conf(config)
+    }
+}
+
 pub fn to_cbor(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::ser::into_writer(value, &mut out).unwrap();
