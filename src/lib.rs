@@ -14,6 +14,7 @@ pub mod generated;
 pub mod handlers;
 pub mod healthcheck;
 pub mod history;
+pub mod launch;
 pub mod listener;
 pub mod pagination;
 pub mod persistence;
@@ -28,13 +29,8 @@ pub mod tenant;
 pub mod validation;
 
 pub use config::Config;
+pub use launch::Server;
 pub use listener::{serve, ConnectionLimits};
-
-/// The whole service as an axum router with in-memory state; tests serve it in-process
-/// on port 0.
-pub fn app(config: Config) -> axum::Router {
-    server::router(std::sync::Arc::new(state::Store::default()), None, config)
-}
 
 /// A store loaded from `dir` that journals every acknowledged write there.
 pub fn durable_store(

@@ -1,5 +1,4 @@
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use appstream_local::Config;
@@ -146,119 +145,41 @@ async fn main() -> std::process::ExitCode {
         LogFormat::Json => logs.json().init(),
     }
 
-    let faults = match &cli.faults {
-        Some(path) => match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| appstream_local::faults::Faults::parse(&bytes))
-        {
-            Ok(rules) => rules,
-            Err(e) => {
-                tracing::error!("cannot load fault rules from {}: {e}", path.display());
-                return std::process::ExitCode::FAILURE;
-            }
-        },
-        None => Vec::new(),
-    };
-    let config = Config {
-        faults,
-        request_history: cli.request_history,
-        enforce_quotas: cli.enforce_quotas,
-        max_body_bytes: cli.max_body_bytes,
-        transition_delay: Duration::from_secs_f64(cli.transition_seconds),
-        header_timeout: Duration::from_secs_f64(cli.header_timeout_seconds),
-        body_timeout: Duration::from_secs_f64(cli.body_timeout_seconds),
-        compact_after_records: cli.compact_after.max(1),
-        compact_after_bytes: cli.compact_after_bytes.max(1),
-        shutdown_timeout: Duration::from_secs_f64(cli.shutdown_timeout_seconds),
-        max_connections: match cli.max_connections {
-            0 => connections_allowed_by_descriptors(),
-            n => n,
-        },
-        ..Config::default()
-    };
-    let address = format!("{}:{}", cli.host, cli.port);
-    let listener = match tokio::net::TcpListener::bind(&address).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("cannot listen on {address}: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    let bound: SocketAddr = listener.local_addr().expect("bound address");
-    let durable = match &cli.state_dir {
-        Some(dir) => match appstream_local::durable_store(dir, &config) {
-            Ok(durable) => Some(durable),
-            Err(e) => {
-                tracing::error!("cannot load state: {e}");
-                return std::process::ExitCode::FAILURE;
-            }
-        },
-        None => None,
-    };
-    if let Some(durable) = &durable {
-        appstream_local::persistence::spawn_compactor(
-            durable.clone(),
-            config.compact_after_records,
-            config.compact_after_bytes,
-        );
+    let mut builder = appstream_local::Server::builder()
+        .host(&cli.host)
+        .port(cli.port)
+        .enforce_quotas(cli.enforce_quotas)
+        .max_body_bytes(cli.max_body_bytes)
+        .transition_seconds(cli.transition_seconds)
+        .header_timeout_seconds(cli.header_timeout_seconds)
+        .body_timeout_seconds(cli.body_timeout_seconds)
+        .compact_after(cli.compact_after)
+        .compact_after_bytes(cli.compact_after_bytes)
+        .shutdown_timeout_seconds(cli.shutdown_timeout_seconds)
+        .max_connections(cli.max_connections)
+        .request_history(cli.request_history);
+    if let Some(dir) = &cli.state_dir {
+        builder = builder.state_dir(dir);
     }
-    let (store, journal) = match &durable {
-        Some(d) => (d.store.clone(), Some(d.journal.clone())),
-        None => (Default::default(), None),
-    };
-    let seeding = cli
-        .init
-        .as_ref()
-        .filter(|_| durable.as_ref().is_none_or(|d| d.fresh));
-    if let Some(path) = seeding {
-        let seeded = match std::fs::read(path) {
-            Ok(document) => {
-                appstream_local::seed::apply(&document, &store, journal.as_deref(), &config).await
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        match seeded {
-            Ok(count) => tracing::info!("seeded {count} operations from {}", path.display()),
-            Err(e) => {
-                tracing::error!("cannot seed state from {}: {e}", path.display());
-                return std::process::ExitCode::FAILURE;
-            }
-        }
+    if let Some(file) = &cli.faults {
+        builder = builder.faults(file);
     }
-    let limits = appstream_local::ConnectionLimits::from_config(&config);
-    let app = appstream_local::server::router(store, journal, config);
+    if let Some(file) = &cli.init {
+        builder = builder.init(file);
+    }
     // Handlers go in before the address is announced: a supervisor that signals as soon as
     // it sees the address must get a clean stop, not the default action of SIGTERM.
     let shutdown = shutdown_signal();
-    tracing::info!(
-        "appstream-local {} listening on http://{bound}",
-        env!("CARGO_PKG_VERSION")
-    );
-    appstream_local::serve(listener, app, limits, shutdown).await;
-    if let Some(durable) = &durable {
-        if let Err(e) = durable.journal.compact(&durable.store) {
-            tracing::error!(
-                "could not compact state at shutdown (the journal still holds it): {e}"
-            );
-        }
-    }
-    tracing::info!("stopped");
-    std::process::ExitCode::SUCCESS
-}
-
-/// Raises the soft file-descriptor limit to the hard one and leaves room under it for
-/// the listener, the state files and the runtime, so that a full server closes idle
-/// connections instead of failing to accept.
-fn connections_allowed_by_descriptors() -> usize {
-    const RESERVED: u64 = 32;
-    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) => limit,
+    let server = match builder.start().await {
+        Ok(server) => server,
         Err(e) => {
-            tracing::warn!("cannot read the file-descriptor limit: {e}");
-            1024
+            tracing::error!("{e}");
+            return std::process::ExitCode::FAILURE;
         }
     };
-    limit.saturating_sub(RESERVED).clamp(1, 1 << 20) as usize
+    shutdown.await;
+    server.shutdown().await;
+    std::process::ExitCode::SUCCESS
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {

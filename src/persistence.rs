@@ -495,7 +495,11 @@ fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Persistenc
 /// Compacts the journal into a snapshot in the background whenever `records` writes
 /// have piled up, so that a long-running server's journal, and its next start-up, stay
 /// short. Requests pause only while the state is copied in memory.
-pub fn spawn_compactor(durable: Durable, records: usize, bytes: u64) {
+pub fn spawn_compactor(
+    durable: Durable,
+    records: usize,
+    bytes: u64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         loop {
@@ -514,7 +518,7 @@ pub fn spawn_compactor(durable: Durable, records: usize, bytes: u64) {
                 Err(e) => tracing::error!("compaction task failed: {e}"),
             }
         }
-    });
+    })
 }
 
 fn open_append(path: &Path) -> Result<File, PersistenceError> {

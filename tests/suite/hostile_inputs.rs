@@ -368,18 +368,13 @@ async fn a_huge_invalid_batch_gets_a_short_message_with_a_true_count() {
 async fn members_the_model_does_not_know_are_not_kept() {
     let dir =
         std::env::temp_dir().join(format!("appstream-local-unknown-{}", uuid::Uuid::new_v4()));
-    let config = appstream_local::Config::default();
-    let durable = appstream_local::durable_store(&dir, &config).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let limits = appstream_local::ConnectionLimits::from_config(&config);
-    tokio::spawn(appstream_local::serve(
-        listener,
-        appstream_local::server::router(durable.store, Some(durable.journal), config),
-        limits,
-        std::future::pending(),
-    ));
-    let s = TestServer::at(&addr.to_string());
+    let server = appstream_local::Server::builder()
+        .port(0)
+        .state_dir(&dir)
+        .start()
+        .await
+        .unwrap();
+    let s = TestServer::at(&server.addr().to_string());
     s.ok(Wire::Json, "CreateStack", json!({"Name": "s"})).await;
     let junk = "x".repeat(1024 * 1024);
     for (i, wire) in [Wire::Json, Wire::Cbor].into_iter().enumerate() {

@@ -11,26 +11,27 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
     http: reqwest::Client,
+    /// The embedded server, which stops when this is dropped.
+    _server: Option<appstream_local::launch::RunningServer>,
 }
 
 pub async fn start() -> TestServer {
     start_with(Config::default()).await
 }
 
+/// A server embedded through the library's builder, on a free port.
 pub async fn start_with(config: Config) -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let limits = appstream_local::ConnectionLimits::from_config(&config);
-    tokio::spawn(appstream_local::serve(
-        listener,
-        appstream_local::app(config),
-        limits,
-        std::future::pending(),
-    ));
+    let server = appstream_local::Server::builder()
+        .port(0)
+        .config(config)
+        .start()
+        .await
+        .unwrap();
     TestServer {
-        addr,
-        url: format!("http://{addr}"),
+        addr: server.addr(),
+        url: server.url().to_string(),
         http: reqwest::Client::new(),
+        _server: Some(server),
     }
 }
 
@@ -429,6 +430,7 @@ impl TestServer {
             addr: addr.parse().unwrap(),
             url: format!("http://{addr}"),
             http: reqwest::Client::new(),
+            _server: None,
         }
     }
 }

@@ -1,0 +1,304 @@
+//! Starting and stopping a server. The binary and Rust tests that embed the emulator go
+//! through the same builder, which has a method for every command-line option:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), appstream_local::launch::StartError> {
+//! let server = appstream_local::Server::builder()
+//!     .port(0)
+//!     .transition_seconds(0.0)
+//!     .start()
+//!     .await?;
+//! println!("serving on {}", server.url());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::faults::Faults;
+use crate::listener::{serve, ConnectionLimits};
+use crate::persistence::{spawn_compactor, Durable};
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("cannot load state: {0}")]
+    State(#[from] crate::persistence::PersistenceError),
+    #[error("cannot load fault rules from {path}: {reason}")]
+    Faults { path: PathBuf, reason: String },
+    #[error("cannot seed state from {path}: {reason}")]
+    Seed { path: PathBuf, reason: String },
+    #[error("cannot read credentials: {0}")]
+    Credentials(String),
+}
+
+/// The emulator as a library: `Server::builder()...start().await`.
+pub struct Server;
+
+impl Server {
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+}
+
+/// A server's settings, with the command line's defaults (port 4599, 1-second
+/// transitions, in-memory state).
+#[derive(Debug, Clone)]
+pub struct ServerBuilder {
+    host: String,
+    port: u16,
+    config: Config,
+    state_dir: Option<PathBuf>,
+    faults: Option<PathBuf>,
+    init: Option<PathBuf>,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder {
+            host: "127.0.0.1".into(),
+            port: 4599,
+            config: Config::default(),
+            state_dir: None,
+            faults: None,
+            init: None,
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// The address to listen on (`--host`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// The port (`--port`); 0 picks a free one, which `RunningServer::url` tells.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// AWS's default quotas (`--enforce-quotas`).
+    pub fn enforce_quotas(mut self, enforce: bool) -> Self {
+        self.config.enforce_quotas = enforce;
+        self
+    }
+
+    /// `--max-body-bytes`.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_body_bytes = bytes;
+        self
+    }
+
+    /// How long state changes take (`--transition-seconds`); 0 makes them instant.
+    pub fn transition_seconds(mut self, seconds: f64) -> Self {
+        self.config.transition_delay = Duration::from_secs_f64(seconds.max(0.0));
+        self
+    }
+
+    /// `--header-timeout-seconds`; 0 = no deadline.
+    pub fn header_timeout_seconds(mut self, seconds: f64) -> Self {
+        self.config.header_timeout = Duration::from_secs_f64(seconds.max(0.0));
+        self
+    }
+
+    /// `--body-timeout-seconds`; 0 = no deadline.
+    pub fn body_timeout_seconds(mut self, seconds: f64) -> Self {
+        self.config.body_timeout = Duration::from_secs_f64(seconds.max(0.0));
+        self
+    }
+
+    /// Durable state in `dir` (`--state-dir`).
+    pub fn state_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.state_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// `--compact-after`.
+    pub fn compact_after(mut self, records: usize) -> Self {
+        self.config.compact_after_records = records.max(1);
+        self
+    }
+
+    /// `--compact-after-bytes`.
+    pub fn compact_after_bytes(mut self, bytes: u64) -> Self {
+        self.config.compact_after_bytes = bytes.max(1);
+        self
+    }
+
+    /// `--shutdown-timeout-seconds`; 0 = wait for as long as requests take.
+    pub fn shutdown_timeout_seconds(mut self, seconds: f64) -> Self {
+        self.config.shutdown_timeout = Duration::from_secs_f64(seconds.max(0.0));
+        self
+    }
+
+    /// `--max-connections`; 0 = derived from the file-descriptor limit, which is raised.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections;
+        self
+    }
+
+    /// Fault rules from a `{"rules": [...]}` file (`--faults`).
+    pub fn faults(mut self, file: impl AsRef<Path>) -> Self {
+        self.faults = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Seeds state from a file of operations (`--init`).
+    pub fn init(mut self, file: impl AsRef<Path>) -> Self {
+        self.init = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// How many requests `GET /_requests` keeps (`--request-history`); 0 keeps none.
+    pub fn request_history(mut self, requests: usize) -> Self {
+        self.config.request_history = requests;
+        self
+    }
+
+    /// Every setting at once, for settings the command line does not offer (such as a
+    /// clock shared with the test).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Binds, loads state, seeds it, and serves until `RunningServer::shutdown`.
+    pub async fn start(self) -> Result<RunningServer, StartError> {
+        let mut config = self.config;
+        if let Some(path) = &self.faults {
+            let rules = std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| Faults::parse(&bytes));
+            config.faults = rules.map_err(|reason| StartError::Faults {
+                path: path.clone(),
+                reason,
+            })?;
+        }
+        if config.max_connections == 0 {
+            config.max_connections = connections_allowed_by_descriptors();
+        }
+        let address = format!("{}:{}", self.host, self.port);
+        let listener = tokio::net::TcpListener::bind(&address)
+            .await
+            .map_err(|source| StartError::Listen {
+                address: address.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            address: address.clone(),
+            source,
+        })?;
+        let durable = match &self.state_dir {
+            Some(dir) => Some(Durable::open(dir, &config)?),
+            None => None,
+        };
+        let (store, journal) = match &durable {
+            Some(d) => (d.store.clone(), Some(d.journal.clone())),
+            None => (Arc::default(), None),
+        };
+        let seeding = self
+            .init
+            .filter(|_| durable.as_ref().is_none_or(|d| d.fresh));
+        if let Some(path) = seeding {
+            let seeded = match std::fs::read(&path) {
+                Ok(document) => {
+                    crate::seed::apply(&document, &store, journal.as_deref(), &config).await
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            let count = seeded.map_err(|reason| StartError::Seed {
+                path: path.clone(),
+                reason,
+            })?;
+            tracing::info!("seeded {count} operations from {}", path.display());
+        }
+        let compactor = durable
+            .clone()
+            .map(|d| spawn_compactor(d, config.compact_after_records, config.compact_after_bytes));
+        let limits = ConnectionLimits::from_config(&config);
+        let app = crate::server::router(store, journal, config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(serve(listener, app, limits, async {
+            let _ = stopped.await;
+        }));
+        tracing::info!(
+            "appstream-local {} listening on http://{addr}",
+            env!("CARGO_PKG_VERSION")
+        );
+        Ok(RunningServer {
+            addr,
+            url: format!("http://{addr}"),
+            stop,
+            serving,
+            compactor,
+            durable,
+        })
+    }
+}
+
+/// A server that is serving; `shutdown` stops it gracefully.
+pub struct RunningServer {
+    addr: SocketAddr,
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<()>,
+    compactor: Option<tokio::task::JoinHandle<()>>,
+    durable: Option<Durable>,
+}
+
+impl RunningServer {
+    /// The address it listens on, with the port it was given.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, for a client's endpoint URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops accepting, lets in-flight requests finish within the shutdown timeout, and
+    /// with durable state compacts it.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.serving.await;
+        if let Some(compactor) = self.compactor {
+            compactor.abort();
+        }
+        if let Some(durable) = &self.durable {
+            if let Err(e) = durable.journal.compact(&durable.store) {
+                tracing::error!(
+                    "could not compact state at shutdown (the journal still holds it): {e}"
+                );
+            }
+        }
+        tracing::info!("stopped");
+    }
+}
+
+/// Raises the soft file-descriptor limit to the hard one and leaves room under it for
+/// the listener, the state files and the runtime, so that a full server closes idle
+/// connections instead of failing to accept.
+fn connections_allowed_by_descriptors() -> usize {
+    const RESERVED: u64 = 32;
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!("cannot read the file-descriptor limit: {e}");
+            1024
+        }
+    };
+    limit.saturating_sub(RESERVED).clamp(1, 1 << 20) as usize
+}
