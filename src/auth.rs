@@ -62,12 +62,19 @@ pub fn tenant(headers: &HeaderMap) -> Result<Tenant, ApiError> {
             crate::error::shorten(&region)
         )));
     }
-    let account = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+    Ok(Tenant {
+        account: account_for_key(access_key),
+        region,
+    })
+}
+
+/// A 12-digit access key id is the account id; any other key is the default account.
+pub fn account_for_key(access_key: &str) -> String {
+    if is_account(access_key) {
         access_key.to_string()
     } else {
         DEFAULT_ACCOUNT.to_string()
-    };
-    Ok(Tenant { account, region })
+    }
 }
 
 fn incomplete(message: impl Into<String>) -> ApiError {

@@ -25,6 +25,13 @@ impl Clock {
         (self.offset_millis.fetch_add(by, Ordering::Relaxed) + by) as f64 / 1000.0
     }
 
+    /// The wall clock itself, which request signatures are checked against: clients sign
+    /// with real time whatever this clock's offset.
+    #[allow(clippy::disallowed_methods)]
+    pub fn wall_time(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+
     /// How far ahead of the wall clock this clock is, in seconds.
     pub fn offset_seconds(&self) -> f64 {
         self.offset_millis.load(Ordering::Relaxed) as f64 / 1000.0

@@ -30,6 +30,10 @@ pub struct Config {
     pub request_history: usize,
     /// Fault rules in force from the start (`--faults FILE`).
     pub faults: Vec<crate::faults::Rule>,
+    /// With `--verify-signatures`, the keys API requests must be signed with.
+    pub credentials: Option<std::sync::Arc<crate::signatures::KeyStore>>,
+    /// With `--control-token`, what the `/_` controls require as a bearer token.
+    pub control_token: Option<String>,
 }
 
 impl Default for Config {
@@ -47,6 +51,8 @@ impl Default for Config {
             clock: crate::clock::Clock::default(),
             request_history: 1000,
             faults: Vec::new(),
+            credentials: None,
+            control_token: None,
         }
     }
 }

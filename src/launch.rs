@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::faults::Faults;
 use crate::listener::{serve, ConnectionLimits};
 use crate::persistence::{spawn_compactor, Durable};
+use crate::signatures::KeyStore;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,9 @@ pub struct ServerBuilder {
     state_dir: Option<PathBuf>,
     faults: Option<PathBuf>,
     init: Option<PathBuf>,
+    verify_signatures: bool,
+    credentials_file: Option<PathBuf>,
+    credentials: Option<String>,
 }
 
 impl Default for ServerBuilder {
@@ -72,6 +76,9 @@ impl Default for ServerBuilder {
             state_dir: None,
             faults: None,
             init: None,
+            verify_signatures: false,
+            credentials_file: None,
+            credentials: None,
         }
     }
 }
@@ -167,6 +174,32 @@ impl ServerBuilder {
         self
     }
 
+    /// Requires a valid SigV4 signature on every API request (`--verify-signatures`),
+    /// with keys from `credentials_file` or `credentials`.
+    pub fn verify_signatures(mut self, verify: bool) -> Self {
+        self.verify_signatures = verify;
+        self
+    }
+
+    /// Keys from a file of `ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]` lines
+    /// (`--credentials`).
+    pub fn credentials_file(mut self, file: impl AsRef<Path>) -> Self {
+        self.credentials_file = Some(file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Keys as `AKID:SECRET[:ACCOUNT],...` (`APPSTREAM_LOCAL_CREDENTIALS`).
+    pub fn credentials(mut self, list: impl Into<String>) -> Self {
+        self.credentials = Some(list.into());
+        self
+    }
+
+    /// Requires `Authorization: Bearer TOKEN` on the `/_` controls (`--control-token`).
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.config.control_token = Some(token.into());
+        self
+    }
+
     /// Every setting at once, for settings the command line does not offer (such as a
     /// clock shared with the test).
     pub fn config(mut self, config: Config) -> Self {
@@ -185,6 +218,22 @@ impl ServerBuilder {
                 path: path.clone(),
                 reason,
             })?;
+        }
+        if self.verify_signatures {
+            let keys = match (&self.credentials_file, &self.credentials) {
+                (Some(path), _) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+                    .and_then(|text| {
+                        KeyStore::from_file_text(&text)
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    }),
+                (None, Some(list)) => KeyStore::from_list(list),
+                (None, None) => Err(
+                    "--verify-signatures needs --credentials FILE or APPSTREAM_LOCAL_CREDENTIALS"
+                        .into(),
+                ),
+            };
+            config.credentials = Some(Arc::new(keys.map_err(StartError::Credentials)?));
         }
         if config.max_connections == 0 {
             config.max_connections = connections_allowed_by_descriptors();

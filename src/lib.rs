@@ -23,6 +23,7 @@ pub mod redact;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod signatures;
 pub mod state;
 pub mod state_stream;
 pub mod tenant;

@@ -91,6 +91,21 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_INIT", value_name = "FILE")]
     init: Option<std::path::PathBuf>,
 
+    /// Require a valid SigV4 signature (service `appstream`) on every API request, made
+    /// with a key from --credentials or APPSTREAM_LOCAL_CREDENTIALS.
+    #[arg(long, env = "APPSTREAM_LOCAL_VERIFY_SIGNATURES")]
+    verify_signatures: bool,
+
+    /// The keys for --verify-signatures: lines of `ACCESS_KEY_ID SECRET_ACCESS_KEY
+    /// [ACCOUNT_ID]`. APPSTREAM_LOCAL_CREDENTIALS gives them inline as
+    /// `AKID:SECRET[:ACCOUNT],...` instead.
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<std::path::PathBuf>,
+
+    /// Require `Authorization: Bearer TOKEN` on the /_ controls (all but /_health).
+    #[arg(long, env = "APPSTREAM_LOCAL_CONTROL_TOKEN", value_name = "TOKEN")]
+    control_token: Option<String>,
+
     /// How many of the latest requests `GET /_requests` keeps; 0 keeps none.
     #[arg(long, env = "APPSTREAM_LOCAL_REQUEST_HISTORY", default_value_t = 1000)]
     request_history: usize,
@@ -166,6 +181,15 @@ async fn main() -> std::process::ExitCode {
     }
     if let Some(file) = &cli.init {
         builder = builder.init(file);
+    }
+    builder = builder.verify_signatures(cli.verify_signatures);
+    if let Some(file) = &cli.credentials {
+        builder = builder.credentials_file(file);
+    } else if let Ok(list) = std::env::var("APPSTREAM_LOCAL_CREDENTIALS") {
+        builder = builder.credentials(list);
+    }
+    if let Some(token) = &cli.control_token {
+        builder = builder.control_token(token);
     }
     // Handlers go in before the address is announced: a supervisor that signals as soon as
     // it sees the address must get a clean stop, not the default action of SIGTERM.

@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
 
 use crate::auth::{is_account, is_region, tenant};
 use crate::config::Config;
@@ -48,8 +49,7 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         journal,
         config: Arc::new(config),
     };
-    let mut router = Router::new()
-        .route("/_health", get(health))
+    let mut controls = Router::new()
         .route(
             "/_faults",
             get(list_faults).post(add_faults).delete(clear_faults),
@@ -60,12 +60,45 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         .route("/_state", get(dump_state))
         .route("/_reset", post(reset));
     for &(path, name, members) in CONTROLS {
-        router = router.route(
+        controls = controls.route(
             path,
             post(move |app: State<AppState>, body: Body| run_control(app, body, name, members)),
         );
     }
-    router.fallback(api).with_state(state)
+    let controls = controls.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_control_token,
+    ));
+    // Health stays open: container health checks carry no token.
+    Router::new()
+        .route("/_health", get(health))
+        .merge(controls)
+        .fallback(api)
+        .with_state(state)
+}
+
+/// With `--control-token`, the `/_` controls answer only `Authorization: Bearer TOKEN`.
+async fn require_control_token(
+    State(app): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    if let Some(token) = &app.config.control_token {
+        let given = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+            return control_error(&ApiError::new(
+                "Unauthorized",
+                401,
+                "The /_ controls need the header Authorization: Bearer <the --control-token>.",
+            ));
+        }
+    }
+    next.run(request).await
 }
 
 /// The state-changing test controls: their path, the name dispatch and the journal know
@@ -517,10 +550,18 @@ async fn api(
     let name_for_log = name.as_deref().unwrap_or("-").to_string();
 
     let mut resource: Option<String> = None;
+    // With --verify-signatures, the tenant the verified signature speaks for.
+    let mut verified: Option<Tenant> = None;
     let mut fault: Option<String> = None;
     let mut recorded: Option<(Operation, Value)> = None;
     let result: Result<Vec<u8>, ApiError> = async {
-        let tenant = tenant.as_ref().map_err(Clone::clone)?;
+        // A verified signature names the tenant; otherwise the credential scope does.
+        let verifying = app.config.credentials.is_some();
+        let scoped = match &tenant {
+            _ if verifying => None,
+            Ok(tenant) => Some(tenant),
+            Err(e) => return Err(e.clone()),
+        };
         let name = name?;
         let op = Operation::from_name(&name).ok_or_else(|| {
             let status = if protocol == Protocol::RpcV2Cbor {
@@ -531,6 +572,16 @@ async fn api(
             ApiError::unknown_operation(status, format!("{name} is not an operation of {SERVICE}."))
         })?;
         let bytes = read_body(body, &app.config).await?;
+        if let Some(keys) = &app.config.credentials {
+            let now = app.config.clock.wall_time();
+            verified = Some(crate::signatures::verify(
+                keys, &method, &uri, &headers, &bytes, now,
+            )?);
+        }
+        let tenant = verified
+            .as_ref()
+            .or(scoped)
+            .ok_or_else(|| ApiError::internal("No tenant for the request."))?;
         protocol.check_headers(&headers, !bytes.is_empty())?;
         let input = protocol.decode(&bytes, op.input())?;
         resource = crate::redact::resource_name(op.input(), &input);
@@ -564,9 +615,9 @@ async fn api(
         Ok(body) => (protocol.output_response(body, &request_id), None),
         Err(error) => (protocol.error_response(&error, &request_id), Some(error)),
     };
-    let (account, region) = match &tenant {
-        Ok(t) => (t.account.as_str(), t.region.as_str()),
-        Err(_) => ("-", "-"),
+    let (account, region) = match (&verified, &tenant) {
+        (Some(t), _) | (None, Ok(t)) => (t.account.as_str(), t.region.as_str()),
+        _ => ("-", "-"),
     };
     let status = response.status().as_u16();
     // Absent fields (no resource, no error) are left out of the line, not printed empty.

@@ -29,6 +29,7 @@ mod replay;
 mod resource_rules;
 mod sdk;
 mod sdk_families;
+mod signatures;
 mod software;
 mod stacks;
 mod terraform;

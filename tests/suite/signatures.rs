@@ -1,0 +1,245 @@
+//! `--verify-signatures`: real SigV4 signing by the Rust SDK (CBOR) and by aws-sigv4 over
+//! raw JSON, with right and wrong secrets, unknown keys, no signature, and stale times;
+//! and `--control-token` on the `/_` controls.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_appstream::error::ProvideErrorMetadata;
+use serde_json::json;
+
+use crate::common::{start_with, TestServer};
+
+async fn verifying() -> TestServer {
+    let keys = appstream_local::signatures::KeyStore::from_list(
+        "AKIDEXAMPLE:secret,AKIDMAPPED:secret:123456789012",
+    )
+    .unwrap();
+    start_with(appstream_local::Config {
+        credentials: Some(std::sync::Arc::new(keys)),
+        control_token: Some("let-me-in".into()),
+        ..Default::default()
+    })
+    .await
+}
+
+fn code_and_status<T, E: ProvideErrorMetadata>(
+    result: Result<
+        T,
+        aws_sdk_appstream::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+    >,
+) -> (String, u16) {
+    match result {
+        Ok(_) => panic!("the call should have been refused"),
+        Err(e) => {
+            let status = e.raw_response().map_or(0, |r| r.status().as_u16());
+            (e.code().unwrap_or_default().to_string(), status)
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_rust_sdk_signs_right_and_wrong() {
+    let s = verifying().await;
+    let right = s.sdk();
+    right.create_stack().name("signed").send().await.unwrap();
+    // The credentials name an account for this key: its requests are that account's.
+    let mapped = s.sdk_as("AKIDMAPPED", "eu-west-1");
+    let created = mapped.create_stack().name("mapped").send().await.unwrap();
+    assert_eq!(
+        created.stack().unwrap().arn(),
+        Some("arn:aws:appstream:eu-west-1:123456789012:stack/mapped")
+    );
+
+    let wrong_secret = {
+        let config = right
+            .config()
+            .to_builder()
+            .credentials_provider(aws_sdk_appstream::config::Credentials::new(
+                "AKIDEXAMPLE",
+                "not-the-secret",
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        aws_sdk_appstream::Client::from_conf(config)
+    };
+    let (code, status) = code_and_status(wrong_secret.describe_stacks().send().await);
+    assert_eq!((code.as_str(), status), ("InvalidSignatureException", 403));
+    let (code, status) = code_and_status(
+        s.sdk_as("AKIDUNKNOWN", "us-east-1")
+            .describe_stacks()
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), status),
+        ("UnrecognizedClientException", 403)
+    );
+    // Nothing a refused request asked for happened.
+    let stacks = right.describe_stacks().send().await.unwrap();
+    assert_eq!(stacks.stacks().len(), 1);
+}
+
+/// A raw AWS JSON request signed by aws-sigv4 as of `at` with `secret`.
+async fn signed_json(s: &TestServer, secret: &str, at: SystemTime) -> (u16, serde_json::Value) {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let body = br#"{}"#;
+    let host = s.addr.to_string();
+    let amz_date = chrono::DateTime::<chrono::Utc>::from(at)
+        .format("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", "application/x-amz-json-1.1"),
+        ("x-amz-target", "PhotonAdminProxyService.DescribeStacks"),
+        ("x-amz-date", amz_date.as_str()),
+    ];
+    let identity =
+        aws_credential_types::Credentials::new("AKIDEXAMPLE", secret, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("appstream")
+        .time(at)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        format!("{}/", s.url),
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut request = s.http().post(format!("{}/", s.url)).body(body.to_vec());
+    for (name, value) in headers.iter().skip(1) {
+        request = request.header(*name, *value);
+    }
+    for (name, value) in instructions.headers() {
+        if name != "x-amz-date" {
+            request = request.header(name, value);
+        }
+    }
+    let reply = request.send().await.unwrap();
+    let status = reply.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn raw_json_is_refused_unsigned_malformed_or_stale_as_aws_refuses_it() {
+    let s = verifying().await;
+    let now = SystemTime::now();
+    let (status, body) = signed_json(&s, "secret", now).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = signed_json(&s, "wrong", now).await;
+    assert_eq!(
+        (status, &body["__type"]),
+        (403, &json!("InvalidSignatureException"))
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The request signature we calculated does not match"));
+    for stale in [
+        now - Duration::from_secs(20 * 60),
+        now + Duration::from_secs(20 * 60),
+    ] {
+        let (status, body) = signed_json(&s, "secret", stale).await;
+        assert_eq!(
+            (status, &body["__type"]),
+            (403, &json!("InvalidSignatureException"))
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Signature expired: "),
+            "{body}"
+        );
+    }
+    let unsigned = s.json("DescribeStacks", json!({})).await;
+    assert_eq!(
+        (unsigned.status, unsigned.code()),
+        (403, "MissingAuthenticationTokenException")
+    );
+    let malformed = s
+        .http()
+        .post(format!("{}/", s.url))
+        .header("x-amz-target", "PhotonAdminProxyService.DescribeStacks")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 403);
+    assert_eq!(
+        malformed.headers()["x-amzn-errortype"],
+        "MissingAuthenticationTokenException"
+    );
+}
+
+#[tokio::test]
+async fn the_control_token_guards_every_control_but_health() {
+    let s = verifying().await;
+    assert_eq!(s.get("/_health").await.status(), 200);
+    for path in ["/_faults", "/_requests", "/_clock", "/_state"] {
+        assert_eq!(s.get(path).await.status(), 401, "{path}");
+        let allowed = s
+            .http()
+            .get(format!("{}{path}", s.url))
+            .header("authorization", "Bearer let-me-in")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allowed.status(), 200, "{path}");
+    }
+    let (status, _) = s.control("/_reset", "{}").await;
+    assert_eq!(status, 401);
+    let wrong = s
+        .http()
+        .post(format!("{}/_reset", s.url))
+        .header("authorization", "Bearer let-me-out")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+}
+
+#[tokio::test]
+async fn two_embedded_servers_stay_independent() {
+    let a = appstream_local::Server::builder()
+        .port(0)
+        .start()
+        .await
+        .unwrap();
+    let b = appstream_local::Server::builder()
+        .port(0)
+        .transition_seconds(0.0)
+        .start()
+        .await
+        .unwrap();
+    assert_ne!(a.url(), b.url());
+    let (ta, tb) = (
+        TestServer::at(&a.addr().to_string()),
+        TestServer::at(&b.addr().to_string()),
+    );
+    ta.json("CreateStack", json!({"Name": "only-in-a"})).await;
+    let in_b = tb.json("DescribeStacks", json!({})).await;
+    assert_eq!(in_b.body["Stacks"], json!([]));
+    a.shutdown().await;
+    // b still serves after a has stopped.
+    let still = tb.json("DescribeStacks", json!({})).await;
+    assert_eq!(still.status, 200);
+    assert!(ta
+        .try_call(crate::common::Wire::Json, "DescribeStacks", json!({}))
+        .await
+        .is_err());
+    b.shutdown().await;
+}
