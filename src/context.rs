@@ -5,23 +5,9 @@
 
 use crate::config::{Config, Rules};
 use crate::error::ApiError;
+pub use crate::failure::TransitionFailure;
 use crate::generated::operations::{Operation, OperationShape};
 use crate::tenant::Tenant;
-
-/// How a transition a request begins ends when a fault rule makes it fail: the error
-/// code and message the resource then reports.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransitionFailure {
-    pub code: String,
-    #[serde(default = "injected")]
-    pub message: String,
-}
-
-/// The message of an injected fault that gives none.
-pub fn injected() -> String {
-    "Injected by an appstream-local fault rule.".to_string()
-}
 
 pub struct RequestContext<'a> {
     pub tenant: &'a Tenant,

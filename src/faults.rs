@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::context::TransitionFailure;
 use crate::error::ApiError;
+pub use crate::failure::TransitionFailure;
 use crate::generated::errors::ModeledError;
 use crate::generated::operations::Operation;
 use crate::generated::types::{FleetErrorCode, ImageStateChangeReasonCode};
@@ -40,7 +40,7 @@ pub struct FaultError {
 }
 
 fn default_message() -> String {
-    crate::context::injected()
+    crate::failure::injected()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod context;
 pub mod dispatch;
 pub mod error;
 pub mod exercise;
+pub mod failure;
 pub mod faults;
 pub mod generated;
 pub mod handlers;
