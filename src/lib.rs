@@ -41,3 +41,8 @@ pub fn durable_store(
 ) -> Result<persistence::Durable, persistence::PersistenceError> {
     persistence::Durable::open(dir, config)
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
