@@ -3,6 +3,7 @@
 //! failure paths run. A rule that fires is counted and named in the request's log line
 //! and history.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -227,6 +228,8 @@ fn is_code(code: &str) -> bool {
 #[derive(Default)]
 pub struct Faults {
     state: Mutex<FaultState>,
+    /// Whether any rule is in force, so that requests skip the lock when none is.
+    any: AtomicBool,
 }
 
 #[derive(Default)]
@@ -265,6 +268,7 @@ impl Faults {
             })
             .collect();
         state.rules.extend(added.iter().cloned());
+        self.any.store(!state.rules.is_empty(), Ordering::Release);
         added
     }
 
@@ -274,6 +278,7 @@ impl Faults {
 
     pub fn clear(&self) {
         self.lock().rules.clear();
+        self.any.store(false, Ordering::Release);
     }
 
     /// Removes the rule `id`; false when there is none.
@@ -281,16 +286,17 @@ impl Faults {
         let mut state = self.lock();
         let before = state.rules.len();
         state.rules.retain(|rule| rule.id != id);
+        self.any.store(!state.rules.is_empty(), Ordering::Release);
         state.rules.len() != before
     }
 
     /// The first rule, in the order they were added, that applies to this request and
     /// wins its probability roll; it is counted as fired.
     pub fn fire(&self, operation: Operation, tenant: &Tenant) -> Option<Fired> {
-        let mut state = self.lock();
-        if state.rules.is_empty() {
+        if !self.any.load(Ordering::Acquire) {
             return None;
         }
+        let mut state = self.lock();
         state
             .rules
             .iter_mut()
