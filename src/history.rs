@@ -1,6 +1,7 @@
 //! The request history behind `GET /_requests`: the last N API requests, oldest first,
-//! so a test can assert what its code called and in which order. Inputs are kept as
-//! decoded and redacted only when read, which keeps the request path to one clone.
+//! so a test can assert what its code called and in which order. Inputs are kept as the
+//! bodies received and decoded and redacted only when read, which costs the request path
+//! no copy.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -9,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::generated::operations::Operation;
+use crate::protocol::Protocol;
 
 /// One API request as it was answered.
 pub struct Entry {
@@ -25,9 +27,31 @@ pub struct Entry {
     pub latency_us: u64,
     /// The fault rule that fired, if one did.
     pub fault: Option<String>,
-    /// The decoded input, when the request got that far, with its operation to read it by.
-    pub input: Option<(Operation, Value)>,
+    /// The input, when the request got that far.
+    pub input: Option<Input>,
 }
+
+/// A request's input as the history keeps it: the body as received (shared, not
+/// copied), decoded again only when the history is read.
+pub struct Input {
+    pub operation: Operation,
+    pub protocol: Protocol,
+    pub body: bytes::Bytes,
+}
+
+impl Input {
+    /// The decoded input with its sensitive members replaced.
+    fn shown(&self) -> Value {
+        match self.protocol.decode(&self.body, self.operation.input()) {
+            Ok(input) => crate::redact::redacted(self.operation.input(), &input),
+            Err(_) => Value::Null,
+        }
+    }
+}
+
+/// Bodies larger than this are not kept (the entry's input is null), so that the
+/// history cannot hold on to many large bodies.
+pub const MAX_KEPT_BODY: usize = 64 * 1024;
 
 /// An entry as `GET /_requests` shows it: sensitive input members are `"***"`.
 #[derive(Serialize)]
@@ -89,10 +113,15 @@ impl History {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() == self.capacity {
-            entries.pop_front();
-        }
+        let oldest = if entries.len() == self.capacity {
+            entries.pop_front()
+        } else {
+            None
+        };
         entries.push_back(entry);
+        drop(entries);
+        // The oldest entry is freed outside the lock.
+        drop(oldest);
     }
 
     pub fn clear(&self) {
@@ -119,9 +148,7 @@ impl History {
                 error: entry.error.as_deref(),
                 latency_us: entry.latency_us,
                 fault: entry.fault.as_deref(),
-                input: entry.input.as_ref().map_or(Value::Null, |(op, input)| {
-                    crate::redact::redacted(op.input(), input)
-                }),
+                input: entry.input.as_ref().map_or(Value::Null, Input::shown),
             })
             .collect();
         serde_json::json!({ "requests": shown })

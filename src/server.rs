@@ -22,7 +22,7 @@ use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
 use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::generated::operations::Operation;
-use crate::history::{Entry, Filter, History};
+use crate::history::{Entry, Filter, History, Input as HistoryInput, MAX_KEPT_BODY};
 use crate::persistence::{not_durable, Journal, CLOCK_RECORD};
 use crate::protocol::{Protocol, SERVICE};
 use crate::state::Store;
@@ -553,7 +553,7 @@ async fn api(
     // With --verify-signatures, the tenant the verified signature speaks for.
     let mut verified: Option<Tenant> = None;
     let mut fault: Option<String> = None;
-    let mut recorded: Option<(Operation, Value)> = None;
+    let mut recorded: Option<HistoryInput> = None;
     let result: Result<Vec<u8>, ApiError> = async {
         // A verified signature names the tenant; otherwise the credential scope does.
         let verifying = app.config.credentials.is_some();
@@ -589,8 +589,12 @@ async fn api(
             let shown = crate::redact::redacted(op.input(), &input);
             tracing::debug!(request_id = %request_id, operation = %name, input = %shown, "decoded input");
         }
-        if app.history.is_on() {
-            recorded = Some((op, input.clone()));
+        if app.history.is_on() && bytes.len() <= MAX_KEPT_BODY {
+            recorded = Some(HistoryInput {
+                operation: op,
+                protocol,
+                body: bytes.clone(),
+            });
         }
         let fired = app.faults.fire(op, tenant);
         fault = fired.as_ref().map(|f| f.rule.clone());
