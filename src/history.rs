@@ -4,7 +4,8 @@
 //! no copy.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -50,8 +51,8 @@ impl Input {
 }
 
 /// Bodies larger than this are not kept (the entry's input is null), so that the
-/// history cannot hold on to many large bodies.
-pub const MAX_KEPT_BODY: usize = 64 * 1024;
+/// history holds at most this much per request.
+pub const MAX_KEPT_BODY: usize = 16 * 1024;
 
 /// An entry as `GET /_requests` shows it: sensitive input members are `"***"`.
 #[derive(Serialize)]
@@ -90,17 +91,29 @@ impl Filter {
     }
 }
 
+/// Requests record into one of several shards (by their number), so that concurrent
+/// requests seldom wait for each other; reading merges the shards by number.
+const SHARDS: usize = 8;
+
 pub struct History {
     capacity: usize,
-    entries: Mutex<VecDeque<Entry>>,
+    /// Each shard keeps its latest `per_shard` entries, numbered.
+    shards: Vec<Mutex<VecDeque<(u64, Entry)>>>,
+    per_shard: usize,
+    next: AtomicU64,
 }
 
 impl History {
     /// A history of the last `capacity` requests; 0 keeps none.
     pub fn new(capacity: usize) -> Self {
+        let per_shard = capacity.div_ceil(SHARDS);
         History {
             capacity,
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(VecDeque::with_capacity(per_shard.min(1024))))
+                .collect(),
+            per_shard,
+            next: AtomicU64::new(0),
         }
     }
 
@@ -112,30 +125,35 @@ impl History {
         if !self.is_on() {
             return;
         }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let oldest = if entries.len() == self.capacity {
-            entries.pop_front()
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut shard = lock(&self.shards[number as usize % SHARDS]);
+        let oldest = if shard.len() == self.per_shard {
+            shard.pop_front()
         } else {
             None
         };
-        entries.push_back(entry);
-        drop(entries);
+        shard.push_back((number, entry));
+        drop(shard);
         // The oldest entry is freed outside the lock.
         drop(oldest);
     }
 
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        for shard in &self.shards {
+            lock(shard).clear();
+        }
     }
 
     /// The entries `filter` selects, oldest first, as JSON.
     pub fn shown(&self, filter: &Filter) -> Value {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let shards: Vec<_> = self.shards.iter().map(lock).collect();
+        let mut entries: Vec<&(u64, Entry)> = shards.iter().flat_map(|s| s.iter()).collect();
+        entries.sort_by_key(|(number, _)| *number);
+        let skip = entries.len().saturating_sub(self.capacity);
         let shown: Vec<Shown> = entries
-            .iter()
+            .into_iter()
+            .skip(skip)
+            .map(|(_, entry)| entry)
             .filter(|entry| filter.matches(entry))
             .map(|entry| Shown {
                 time: rfc3339(entry.time),
@@ -153,6 +171,10 @@ impl History {
             .collect();
         serde_json::json!({ "requests": shown })
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn rfc3339(epoch_seconds: f64) -> String {

@@ -593,7 +593,8 @@ async fn api(
             recorded = Some(HistoryInput {
                 operation: op,
                 protocol,
-                body: bytes.clone(),
+                // A copy of the exact size: the received buffer may be much larger.
+                body: Bytes::copy_from_slice(&bytes),
             });
         }
         let fired = app.faults.fire(op, tenant);
