@@ -608,3 +608,51 @@ fn with_a_state_dir_the_seed_is_applied_only_to_a_new_one_and_the_clock_survives
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&seed);
 }
+
+#[test]
+fn a_faults_file_is_in_force_from_the_start_and_a_bad_one_stops_it() {
+    let dir = std::env::temp_dir().join(format!("appstream-local-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("faults.json");
+    std::fs::write(
+        &good,
+        r#"{"rules": [{"operation": "CreateStack", "error": {"code": "ThrottlingException"}}]}"#,
+    )
+    .unwrap();
+    let (mut child, addr, _) = spawn_binary(
+        &["--port", "0"],
+        &[("APPSTREAM_LOCAL_FAULTS", good.to_str().unwrap())],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let s = TestServer::at(&addr);
+        s.fails(
+            Wire::Json,
+            "CreateStack",
+            json!({"Name": "s"}),
+            400,
+            "ThrottlingException",
+        )
+        .await;
+        let rules = get_json(&s, "/_faults").await;
+        assert_eq!(
+            (&rules["rules"][0]["id"], &rules["rules"][0]["fired"]),
+            (&json!("1"), &json!(1))
+        );
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"rules": [{"operation": "CreateStack"}]}"#).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(["--port", "0", "--faults", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        log.contains("cannot load fault rules") && log.contains("rules[0]"),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
