@@ -225,6 +225,9 @@ fn is_code(code: &str) -> bool {
         && code.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// The most rules in force at once.
+pub const MAX_RULES: usize = 1000;
+
 #[derive(Default)]
 pub struct Faults {
     state: Mutex<FaultState>,
@@ -249,15 +252,26 @@ impl Faults {
                 _ => format!("{at}: {}", e.inner()),
             }
         })?;
+        if parsed.rules.len() > MAX_RULES {
+            return Err(format!("rules: at most {MAX_RULES} rules may be in force"));
+        }
         for (at, rule) in parsed.rules.iter().enumerate() {
             rule.check(at)?;
         }
         Ok(parsed.rules)
     }
 
-    /// Adds `rules`, giving each an id; returns them as added.
-    pub fn add(&self, rules: Vec<Rule>) -> Vec<Rule> {
+    /// Adds `rules`, giving each an id; returns them as added, or why none was: every
+    /// request scans the rules, so there are at most `MAX_RULES`.
+    pub fn add(&self, rules: Vec<Rule>) -> Result<Vec<Rule>, String> {
         let mut state = self.lock();
+        if state.rules.len() + rules.len() > MAX_RULES {
+            return Err(format!(
+                "at most {MAX_RULES} rules may be in force; {} are, and {} more were given",
+                state.rules.len(),
+                rules.len()
+            ));
+        }
         let added: Vec<Rule> = rules
             .into_iter()
             .map(|mut rule| {
@@ -269,7 +283,7 @@ impl Faults {
             .collect();
         state.rules.extend(added.iter().cloned());
         self.any.store(!state.rules.is_empty(), Ordering::Release);
-        added
+        Ok(added)
     }
 
     pub fn list(&self) -> Vec<Rule> {

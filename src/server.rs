@@ -41,7 +41,8 @@ struct AppState {
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
     let faults = Faults::default();
-    faults.add(config.faults.clone());
+    // A --faults file was checked when it was read, against the same limit.
+    let _ = faults.add(config.faults.clone());
     let state = AppState {
         store,
         faults: Arc::new(faults),
@@ -382,8 +383,8 @@ async fn add_faults(State(app): State<AppState>, body: Body) -> Response {
         Ok(bytes) => bytes,
         Err(e) => return control_error(&e),
     };
-    match Faults::parse(&bytes) {
-        Ok(rules) => Json(json!({ "rules": app.faults.add(rules) })).into_response(),
+    match Faults::parse(&bytes).and_then(|rules| app.faults.add(rules)) {
+        Ok(added) => Json(json!({ "rules": added })).into_response(),
         Err(why) => control_error(&ApiError::new("InvalidFaultRule", 400, why)),
     }
 }

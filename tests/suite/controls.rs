@@ -169,6 +169,24 @@ async fn a_malformed_rule_is_refused_whole_naming_the_field() {
         );
     }
     assert_eq!(get_json(&s, "/_faults").await, json!({"rules": []}));
+
+    // Every request scans the rules: at most 1,000 are in force.
+    let rules = |n: usize| json!({"rules": vec![json!({"operation": "*", "latency_ms": 1}); n]});
+    assert_eq!(s.control("/_faults", &rules(1001).to_string()).await.0, 400);
+    assert_eq!(s.control("/_faults", &rules(600).to_string()).await.0, 200);
+    let (status, refused) = s.control("/_faults", &rules(600).to_string()).await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"].as_str().unwrap().contains("600 are"),
+        "{refused}"
+    );
+    assert_eq!(
+        get_json(&s, "/_faults").await["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        600
+    );
 }
 
 #[tokio::test]
