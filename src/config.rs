@@ -33,7 +33,17 @@ pub struct Config {
     /// With `--verify-signatures`, the keys API requests must be signed with.
     pub credentials: Option<std::sync::Arc<crate::signatures::KeyStore>>,
     /// With `--control-token`, what the `/_` controls require as a bearer token.
-    pub control_token: Option<String>,
+    pub control_token: Option<ControlToken>,
+}
+
+/// The `--control-token`, kept out of debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ControlToken(pub String);
+
+impl std::fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlToken(***)")
+    }
 }
 
 impl Default for Config {

@@ -196,7 +196,7 @@ impl ServerBuilder {
 
     /// Requires `Authorization: Bearer TOKEN` on the `/_` controls (`--control-token`).
     pub fn control_token(mut self, token: impl Into<String>) -> Self {
-        self.config.control_token = Some(token.into());
+        self.config.control_token = Some(crate::config::ControlToken(token.into()));
         self
     }
 

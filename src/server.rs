@@ -91,7 +91,7 @@ async fn require_control_token(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        if !bool::from(given.as_bytes().ct_eq(token.0.as_bytes())) {
             return control_error(&ApiError::new(
                 "Unauthorized",
                 401,

@@ -22,16 +22,27 @@ const SERVICE: &str = "appstream";
 const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
 /// A key's secret and, when the credentials name one, the account it belongs to.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Key {
     secret: String,
     account: Option<String>,
 }
 
 /// The keys requests may be signed with.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct KeyStore {
     keys: HashMap<String, Key>,
+}
+
+/// Names the keys, never their secrets.
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids: Vec<&String> = self.keys.keys().collect();
+        ids.sort();
+        f.debug_struct("KeyStore")
+            .field("access_key_ids", &ids)
+            .finish()
+    }
 }
 
 impl KeyStore {

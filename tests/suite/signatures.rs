@@ -16,7 +16,7 @@ async fn verifying() -> TestServer {
     .unwrap();
     start_with(appstream_local::Config {
         credentials: Some(std::sync::Arc::new(keys)),
-        control_token: Some("let-me-in".into()),
+        control_token: Some(appstream_local::config::ControlToken("let-me-in".into())),
         ..Default::default()
     })
     .await
@@ -182,6 +182,22 @@ async fn raw_json_is_refused_unsigned_malformed_or_stale_as_aws_refuses_it() {
     assert_eq!(
         malformed.headers()["x-amzn-errortype"],
         "MissingAuthenticationTokenException"
+    );
+}
+
+#[test]
+fn debug_output_names_keys_but_never_secrets_or_the_token() {
+    let keys = appstream_local::signatures::KeyStore::from_list("AKIDEXAMPLE:hunter2").unwrap();
+    let config = appstream_local::Config {
+        credentials: Some(std::sync::Arc::new(keys)),
+        control_token: Some(appstream_local::config::ControlToken("let-me-in".into())),
+        ..Default::default()
+    };
+    let shown = format!("{config:?}");
+    assert!(shown.contains("AKIDEXAMPLE"), "{shown}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("let-me-in"),
+        "{shown}"
     );
 }
 
