@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::context::{RequestContext, SpansRegions};
 use crate::error::ApiError;
 use crate::generated::operations::{
-    op, Operation, OperationShape, Reads, ReadsAcrossAccounts, Writes, WritesTwoRegions,
+    op, Operation, OperationShape, Reads, ReadsAcrossAccounts, Writes, WritesReadingAccounts,
+    WritesTwoRegions,
 };
 use crate::handlers::{
     app_block_builders, app_blocks, application_fleets, applications, associations, builder_images,
@@ -103,6 +104,46 @@ impl<Op: OperationShape> Serve<Op> for ReadsAcrossAccounts {
         Ok(Dispatched {
             body: encoded(protocol, &output)?,
             log_seq: None,
+        })
+    }
+}
+
+/// A handler that changes the caller's state, reading the other accounts' of its Region.
+type WriteReadingAccountsHandler<I, O> =
+    fn(&RequestContext, &mut RegionState, &[(&Tenant, &RegionState)], I) -> Result<O, ApiError>;
+
+impl<Op: OperationShape> Serve<Op> for WritesReadingAccounts {
+    type Handler = WriteReadingAccountsHandler<Op::Input, Op::Output>;
+    fn serve(
+        ctx: &RequestContext,
+        store: &Store,
+        input: Value,
+        protocol: Option<Protocol>,
+        log: Option<&dyn WriteLog>,
+        handler: Self::Handler,
+    ) -> Result<Dispatched, ApiError> {
+        if let Some(log) = log {
+            log.check_writable()?;
+        }
+        let record = log.map(|_| input.clone());
+        let input = typed_input(input)?;
+        let (output, log_seq) =
+            store.write_region_reading_accounts(ctx.tenant, ctx.now, |state, others| {
+                let ctx = &ctx.under_lock(state.settled_through());
+                state.settle(ctx.now);
+                let output = handler(ctx, state, others, input)?;
+                state.expect_transition_by(ctx.transition_due());
+                let seq = match (log, record) {
+                    (Some(log), Some(record)) => {
+                        Some(log.append(ctx, Op::OPERATION.name(), record)?)
+                    }
+                    _ => None,
+                };
+                Ok::<_, ApiError>((output, seq))
+            })?;
+        Ok(Dispatched {
+            body: encoded(protocol, &output)?,
+            log_seq,
         })
     }
 }

@@ -567,6 +567,12 @@ fn mode(name: &str, overlay: &Value) -> &'static str {
     if across.iter().any(|r| r.as_str() == Some(name)) {
         return "ReadsAcrossAccounts";
     }
+    let writes_reading = overlay["access"]["writes_reading_accounts"]
+        .as_array()
+        .expect("access.writes_reading_accounts");
+    if writes_reading.iter().any(|r| r.as_str() == Some(name)) {
+        return "WritesReadingAccounts";
+    }
     match access(name, overlay) {
         "Read" => "Reads",
         _ => "Writes",
@@ -604,7 +610,10 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
          /// The mode of an operation that changes two Regions' state at once.\n\
          pub struct WritesTwoRegions;\n\
          /// The mode of an operation that reads every account's state in the caller's Region.\n\
-         pub struct ReadsAcrossAccounts;\n\n\
+         pub struct ReadsAcrossAccounts;\n\
+         /// The mode of an operation that writes the caller's state and reads the other\n\
+         /// accounts' in its Region.\n\
+         pub struct WritesReadingAccounts;\n\n\
          /// An operation as a type: a handler bound to it takes its input and returns its\n\
          /// output, so a handler bound to another operation does not compile.\n\
          pub trait OperationShape {\n\

@@ -13,6 +13,9 @@ pub struct Writes;
 pub struct WritesTwoRegions;
 /// The mode of an operation that reads every account's state in the caller's Region.
 pub struct ReadsAcrossAccounts;
+/// The mode of an operation that writes the caller's state and reads the other
+/// accounts' in its Region.
+pub struct WritesReadingAccounts;
 
 /// An operation as a type: a handler bound to it takes its input and returns its
 /// output, so a handler bound to another operation does not compile.
@@ -152,7 +155,7 @@ pub mod op {
     pub struct CreateFleet;
     impl OperationShape for CreateFleet {
         const OPERATION: Operation = Operation::CreateFleet;
-        type Mode = Writes;
+        type Mode = WritesReadingAccounts;
         type Input = types::CreateFleetRequest;
         type Output = types::CreateFleetResult;
     }
@@ -160,7 +163,7 @@ pub mod op {
     pub struct CreateImageBuilder;
     impl OperationShape for CreateImageBuilder {
         const OPERATION: Operation = Operation::CreateImageBuilder;
-        type Mode = Writes;
+        type Mode = WritesReadingAccounts;
         type Input = types::CreateImageBuilderRequest;
         type Output = types::CreateImageBuilderResult;
     }
@@ -712,7 +715,7 @@ pub mod op {
     pub struct UpdateFleet;
     impl OperationShape for UpdateFleet {
         const OPERATION: Operation = Operation::UpdateFleet;
-        type Mode = Writes;
+        type Mode = WritesReadingAccounts;
         type Input = types::UpdateFleetRequest;
         type Output = types::UpdateFleetResult;
     }

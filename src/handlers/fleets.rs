@@ -14,10 +14,11 @@ use crate::handlers::directory_configs::check_domain_join;
 use crate::handlers::fleet_rules::{
     check_ranges, check_type_rules, desired_instances, FleetSettings,
 };
-use crate::handlers::images::{lookup_by_name, resolve_image};
+use crate::handlers::images::{lookup_visible, resolve_image, ImageUse};
 use crate::handlers::instance_types;
 use crate::state::lifecycle::{begin, FleetRecord, Lifecycle, Outcome, START_FLEET, STOP_FLEET};
 use crate::state::RegionState;
+use crate::tenant::Tenant;
 
 /// Fleets per DescribeFleets page; like DescribeStacks, the model has no MaxResults.
 pub const DESCRIBE_FLEETS_PAGE_SIZE: usize = 25;
@@ -44,6 +45,7 @@ fn check_instance_type_listed(fleet_type: FleetType, instance_type: &str) -> Res
 pub fn create_fleet(
     ctx: &RequestContext,
     state: &mut RegionState,
+    others: &[(&Tenant, &RegionState)],
     req: CreateFleetRequest,
 ) -> Result<CreateFleetResult, ApiError> {
     let fleet_type = req.fleet_type.unwrap_or(FleetType::OnDemand);
@@ -77,8 +79,10 @@ pub fn create_fleet(
         Some(resolve_image(
             ctx,
             state,
+            others,
             req.image_name.as_deref(),
             req.image_arn.as_deref(),
+            ImageUse::Fleet,
         )?)
     };
     if let Some(image) = &image {
@@ -263,6 +267,7 @@ fn changeable_while_running(fleet_type: FleetType) -> &'static [&'static str] {
 pub fn update_fleet(
     ctx: &RequestContext,
     state: &mut RegionState,
+    others: &[(&Tenant, &RegionState)],
     req: UpdateFleetRequest,
 ) -> Result<UpdateFleetResult, ApiError> {
     let name = req.name.clone();
@@ -316,8 +321,10 @@ pub fn update_fleet(
         let image = resolve_image(
             ctx,
             state,
+            others,
             req.image_name.as_deref(),
             req.image_arn.as_deref(),
+            ImageUse::Fleet,
         )?;
         fleet.image_name = Some(image.name);
         fleet.image_arn = image.arn;
@@ -354,9 +361,9 @@ pub fn update_fleet(
     }
     if req.instance_type.is_some() || req.image_name.is_some() || req.image_arn.is_some() {
         let image = fleet
-            .image_name
+            .image_arn
             .as_deref()
-            .and_then(|name| lookup_by_name(ctx.tenant, state, name));
+            .and_then(|arn| lookup_visible(ctx.tenant, state, others, arn));
         if let Some(image) = image {
             instance_types::check_compatible(&image, &fleet.instance_type)?;
         }

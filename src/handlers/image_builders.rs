@@ -18,7 +18,7 @@ use crate::generated::types::{
     StopImageBuilderResult, UpdateImageBuilderRequest, UpdateImageBuilderResult,
 };
 use crate::handlers::directory_configs::check_domain_join;
-use crate::handlers::images::resolve_image;
+use crate::handlers::images::{resolve_image, ImageUse};
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
 use crate::handlers::sessions::{streaming_url, validity};
 use crate::handlers::stack_rules::{check_agent_access, merge_agent_access};
@@ -28,6 +28,7 @@ use crate::state::lifecycle::{
     STOP_IMAGE_BUILDER,
 };
 use crate::state::RegionState;
+use crate::tenant::Tenant;
 
 const DEFAULT_PAGE_SIZE: usize = 25;
 /// Image builder streaming URLs default to an hour (the model's documentation).
@@ -44,6 +45,7 @@ fn state_name(builder: &ImageBuilder) -> &'static str {
 pub fn create_image_builder(
     ctx: &RequestContext,
     state: &mut RegionState,
+    others: &[(&Tenant, &RegionState)],
     req: CreateImageBuilderRequest,
 ) -> Result<CreateImageBuilderResult, ApiError> {
     state.image_builders.check_new(
@@ -59,8 +61,10 @@ pub fn create_image_builder(
     let image = resolve_image(
         ctx,
         state,
+        others,
         req.image_name.as_deref(),
         req.image_arn.as_deref(),
+        ImageUse::ImageBuilder,
     )?;
     instance_types::check_compatible(&image, &req.instance_type)?;
     if image.image_builder_supported == Some(false) {

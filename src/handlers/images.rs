@@ -153,13 +153,23 @@ fn image_not_found(what: &str) -> ApiError {
     ApiError::not_found(format!("The image {what} does not exist."))
 }
 
-/// The image a fleet or image builder names, by name or ARN (exactly one of them); it
-/// must be available.
+/// What an image is wanted for: a share grants each use separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageUse {
+    Fleet,
+    ImageBuilder,
+}
+
+/// The image a fleet or image builder names, by name or ARN (exactly one of them): this
+/// account's, AWS's, or, by its owner's ARN, one another account of the Region shared for
+/// this use. It must be available.
 pub fn resolve_image(
     ctx: &RequestContext,
     state: &RegionState,
+    others: &[(&Tenant, &RegionState)],
     name: Option<&str>,
     arn: Option<&str>,
+    wanted_for: ImageUse,
 ) -> Result<Image, ApiError> {
     let image = match (name, arn) {
         (Some(_), Some(_)) => {
@@ -173,7 +183,10 @@ pub fn resolve_image(
             ))
         }
         (Some(name), None) => lookup_by_name(ctx.tenant, state, name),
-        (None, Some(arn)) => lookup_by_arn(ctx.tenant, state, arn),
+        (None, Some(arn)) => match lookup_by_arn(ctx.tenant, state, arn) {
+            Some(own) => Some(own),
+            None => shared_for(ctx.tenant, others, arn, wanted_for)?,
+        },
     }
     .ok_or_else(|| image_not_found(name.or(arn).unwrap_or_default()))?;
     if image.state != Some(ImageState::Available) {
@@ -183,6 +196,52 @@ pub fn resolve_image(
         ));
     }
     Ok(image)
+}
+
+/// The image at `arn` that another account shared with this one, if it did; refused when
+/// the share does not allow `wanted_for`.
+fn shared_for(
+    tenant: &Tenant,
+    others: &[(&Tenant, &RegionState)],
+    arn: &str,
+    wanted_for: ImageUse,
+) -> Result<Option<Image>, ApiError> {
+    let Some((_, image)) = shared_with(tenant, others)
+        .into_iter()
+        .find(|(_, image)| image.arn.as_deref() == Some(arn))
+    else {
+        return Ok(None);
+    };
+    let permissions = image.image_permissions.clone().unwrap_or_default();
+    let (allowed, what) = match wanted_for {
+        ImageUse::Fleet => (permissions.allow_fleet, "fleets"),
+        ImageUse::ImageBuilder => (permissions.allow_image_builder, "image builders"),
+    };
+    if allowed != Some(true) {
+        return Err(ApiError::modeled(
+            ModeledError::OperationNotPermittedException,
+            format!(
+                "The image {arn} is shared with account {} without permission to create {what}.",
+                tenant.account
+            ),
+        ));
+    }
+    Ok(Some(image))
+}
+
+/// Any image this account can see at `arn`: its own, AWS's, or one shared with it.
+pub fn lookup_visible(
+    tenant: &Tenant,
+    state: &RegionState,
+    others: &[(&Tenant, &RegionState)],
+    arn: &str,
+) -> Option<Image> {
+    lookup_by_arn(tenant, state, arn).or_else(|| {
+        shared_with(tenant, others)
+            .into_iter()
+            .find(|(_, image)| image.arn.as_deref() == Some(arn))
+            .map(|(_, image)| image)
+    })
 }
 
 /// An image of this account or the public catalogue, by name.
@@ -359,7 +418,7 @@ pub fn delete_image(
     let in_use = state
         .fleets
         .values()
-        .any(|f| f.fleet.image_name.as_deref() == Some(req.name.as_str()))
+        .any(|f| f.fleet.image_arn.is_some() && f.fleet.image_arn == record.image.arn)
         || state
             .image_builders
             .values()

@@ -48,14 +48,14 @@ fn license_type(software_name: &str) -> String {
 }
 
 /// Records that `user_id` used, at `ctx.now`, the licenses of the applications installed
-/// in `image_name` (an image of this account; public images have none).
+/// in the image at `image_arn` when it is this account's (public images have none).
 pub fn record_session(
     ctx: &RequestContext,
     state: &mut RegionState,
-    image_name: &str,
+    image_arn: &str,
     user_id: &str,
 ) {
-    let Some(image) = state.images.get(image_name) else {
+    let Ok((_, image)) = state.images.find_by_arn(ctx, image_arn) else {
         return;
     };
     let mut licenses: Vec<String> = image.software.iter().map(|s| license_type(s)).collect();

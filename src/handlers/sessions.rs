@@ -113,8 +113,8 @@ pub fn create_streaming_url(
             "sessionId": session.id,
         }),
     );
-    if let Some(image) = fleet.image_name.clone() {
-        license_usage::record_session(ctx, state, &image, &session.user_id);
+    if let Some(image_arn) = fleet.image_arn.clone() {
+        license_usage::record_session(ctx, state, &image_arn, &session.user_id);
     }
     state.sessions.insert(session.id.clone(), session);
     Ok(CreateStreamingURLResult {

@@ -204,6 +204,58 @@ impl Store {
         look(own, &others)
     }
 
+    /// Runs `change` on a tenant's state (created empty on first use), locked exclusively,
+    /// with every other account's state in the same Region locked shared beside it, for a
+    /// write that uses what other accounts share. The others are settled first, one at a
+    /// time; then all are locked in the tenants' order, as every multi-region lock is.
+    pub fn write_region_reading_accounts<R>(
+        &self,
+        tenant: &Tenant,
+        now: f64,
+        change: impl FnOnce(&mut RegionState, &[(&Tenant, &RegionState)]) -> R,
+    ) -> R {
+        enum Held<'a> {
+            Own(std::sync::RwLockWriteGuard<'a, RegionState>),
+            Other(&'a Tenant, std::sync::RwLockReadGuard<'a, RegionState>),
+        }
+        loop {
+            let own = self.region_to_write(tenant);
+            let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = read(&self.regions)
+                .iter()
+                .filter(|(t, _)| t.region == tenant.region && *t != tenant)
+                .map(|(t, state)| (t.clone(), state.clone()))
+                .collect();
+            for (_, region) in &regions {
+                let stale = read(region).needs_settling(now);
+                if stale {
+                    write(region).settle(now);
+                }
+            }
+            regions.push((tenant.clone(), own));
+            regions.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut held: Vec<Held> = regions
+                .iter()
+                .map(|(t, region)| match t == tenant {
+                    true => Held::Own(write(region)),
+                    false => Held::Other(t, read(region)),
+                })
+                .collect();
+            let mut own_state = None;
+            let mut others: Vec<(&Tenant, &RegionState)> = Vec::new();
+            for entry in held.iter_mut() {
+                match entry {
+                    Held::Own(state) => own_state = Some(&mut **state),
+                    Held::Other(t, state) => others.push((*t, &**state)),
+                }
+            }
+            match own_state {
+                Some(state) if !state.retired => return change(state, &others),
+                // Reset while we waited: fetch the tenant's new region.
+                _ => continue,
+            }
+        }
+    }
+
     /// A tenant's region, created empty on first use.
     fn region_to_write(&self, tenant: &Tenant) -> Arc<RwLock<RegionState>> {
         match self.existing_region(tenant) {

@@ -404,3 +404,90 @@ async fn an_image_shared_with_another_account_is_listed_there_as_shared() {
         assert_eq!(reply.code(), "ResourceNotFoundException");
     }
 }
+
+#[tokio::test]
+async fn the_other_account_makes_fleets_from_a_shared_image_as_its_permissions_allow() {
+    let s = server().await;
+    let owner_arn = "arn:aws:appstream:us-east-1:000000000000:image/golden";
+    s.json(
+        "CreateUpdatedImage",
+        json!({"existingImageName": "AppStream-WinServer2022-10-08-2025", "newImageName": "golden"}),
+    )
+    .await;
+    settle().await;
+    let fleet = |name: &str, image: Value| {
+        let mut body = json!({"Name": name, "InstanceType": "stream.standard.medium",
+            "ComputeCapacity": {"DesiredInstances": 1}});
+        body.as_object_mut()
+            .unwrap()
+            .extend(image.as_object().unwrap().clone());
+        body
+    };
+    // Not shared yet: for the other account it does not exist.
+    let reply = s
+        .json_as(
+            "CreateFleet",
+            fleet("f0", json!({"ImageArn": owner_arn})),
+            OTHER,
+        )
+        .await;
+    assert_eq!(reply.code(), "ResourceNotFoundException");
+    s.json(
+        "UpdateImagePermissions",
+        json!({"Name": "golden", "SharedAccountId": "111111111111",
+            "ImagePermissions": {"allowFleet": true, "allowImageBuilder": false}}),
+    )
+    .await;
+    let created = s
+        .json_as(
+            "CreateFleet",
+            fleet("f1", json!({"ImageArn": owner_arn})),
+            OTHER,
+        )
+        .await;
+    assert_eq!(created.status, 200, "{created:?}");
+    assert_eq!(created.body["Fleet"]["ImageArn"], owner_arn);
+    assert_eq!(created.body["Fleet"]["Platform"], "WINDOWS_SERVER_2022");
+    // Over CBOR with the Rust SDK: the share does not allow image builders.
+    let sdk_other = s.sdk_as("111111111111", "us-east-1");
+    let refused = sdk_other
+        .create_image_builder()
+        .name("b")
+        .instance_type("stream.standard.medium")
+        .image_arn(owner_arn)
+        .send()
+        .await;
+    let code = refused
+        .expect_err("allowImageBuilder is false")
+        .into_service_error()
+        .meta()
+        .code()
+        .map(str::to_string);
+    assert_eq!(code.as_deref(), Some("OperationNotPermittedException"));
+    // Names are each account's own: the shared image is named by its ARN.
+    let by_name = s
+        .json_as(
+            "CreateFleet",
+            fleet("f2", json!({"ImageName": "golden"})),
+            OTHER,
+        )
+        .await;
+    assert_eq!(by_name.code(), "ResourceNotFoundException");
+    // The owner's DeleteImage does not wait for other accounts' fleets; unshared, the
+    // image cannot make new ones.
+    s.json(
+        "DeleteImagePermissions",
+        json!({"Name": "golden", "SharedAccountId": "111111111111"}),
+    )
+    .await;
+    let after = s
+        .json_as(
+            "CreateFleet",
+            fleet("f3", json!({"ImageArn": owner_arn})),
+            OTHER,
+        )
+        .await;
+    assert_eq!(after.code(), "ResourceNotFoundException");
+    let deleted = s.json("DeleteImage", json!({"Name": "golden"})).await;
+    assert_eq!(deleted.status, 200, "{deleted:?}");
+}
