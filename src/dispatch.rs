@@ -122,24 +122,18 @@ impl<Op: OperationShape> Serve<Op> for WritesReadingAccounts {
         log: Option<&dyn WriteLog>,
         handler: Self::Handler,
     ) -> Result<Dispatched, ApiError> {
-        if let Some(log) = log {
-            log.check_writable()?;
-        }
-        let record = log.map(|_| input.clone());
+        let record = recordable(log, &input)?;
         let input = typed_input(input)?;
         let (output, log_seq) =
             store.write_region_reading_accounts(ctx.tenant, ctx.now, |state, others| {
-                let ctx = &ctx.under_lock(state.settled_through());
-                state.settle(ctx.now);
-                let output = handler(ctx, state, others, input)?;
-                state.expect_transition_by(ctx.transition_due());
-                let seq = match (log, record) {
-                    (Some(log), Some(record)) => {
-                        Some(log.append(ctx, Op::OPERATION.name(), record)?)
-                    }
-                    _ => None,
-                };
-                Ok::<_, ApiError>((output, seq))
+                commit(
+                    ctx,
+                    state,
+                    log,
+                    Op::OPERATION.name(),
+                    record,
+                    |ctx, state| handler(ctx, state, others, input),
+                )
             })?;
         Ok(Dispatched {
             body: encoded(protocol, &output)?,
@@ -434,10 +428,7 @@ fn writing_two<Op: SpansRegions>(
     log: Option<&dyn WriteLog>,
     handler: TwoRegionHandler<Op::Input, Op::Output>,
 ) -> Result<Dispatched, ApiError> {
-    if let Some(log) = log {
-        log.check_writable()?;
-    }
-    let record = log.map(|_| input.clone());
+    let record = recordable(log, &input)?;
     let input: Op::Input = typed_input(input)?;
     let second = Op::second_tenant(&input, ctx.tenant)?;
     let (output, log_seq) = store.write_regions(ctx.tenant, &second, |state, other| {
@@ -490,25 +481,48 @@ pub fn dispatch_control(
     log: Option<&dyn WriteLog>,
 ) -> Result<(Value, Option<u64>), ApiError> {
     let handler = control(name).ok_or_else(|| ApiError::not_implemented(name))?;
-    if let Some(log) = log {
-        log.check_writable()?;
-    }
+    let record = recordable(log, &input)?;
     let _operation = store.enter();
     store.write_region(ctx.tenant, |state| {
-        let ctx = &ctx.under_lock(state.settled_through());
-        state.settle(ctx.now);
-        let output = handler(ctx, state, &input)?;
-        state.expect_transition_by(ctx.transition_due());
-        let seq = match log {
-            Some(log) => Some(log.append(ctx, name, input)?),
-            None => None,
-        };
-        Ok((output, seq))
+        commit(ctx, state, log, name, record, |ctx, state| {
+            handler(ctx, state, &input)
+        })
     })
 }
 
-/// Runs a write under the exclusive lock, the log's record included, so the log's order
-/// is the order in which writes took effect.
+/// The input to record for a write, when there is a log; refused before anything is
+/// changed once the log cannot promise durability.
+fn recordable(log: Option<&dyn WriteLog>, input: &Value) -> Result<Option<Value>, ApiError> {
+    match log {
+        Some(log) => log.check_writable().map(|()| Some(input.clone())),
+        None => Ok(None),
+    }
+}
+
+/// One write, under its region's exclusive lock: it takes its time there, settles the
+/// region, runs, notes the transitions it began, and is recorded as `name` with `record`,
+/// so the log's order is the order in which writes took effect.
+fn commit<O>(
+    ctx: &RequestContext,
+    state: &mut RegionState,
+    log: Option<&dyn WriteLog>,
+    name: &str,
+    record: Option<Value>,
+    run: impl FnOnce(&RequestContext, &mut RegionState) -> Result<O, ApiError>,
+) -> Result<(O, Option<u64>), ApiError> {
+    let ctx = &ctx.under_lock(state.settled_through());
+    state.settle(ctx.now);
+    let output = run(ctx, state)?;
+    // Every transition a handler begins is due at this time (`Transition::after_delay`).
+    state.expect_transition_by(ctx.transition_due());
+    let seq = match (log, record) {
+        (Some(log), Some(record)) => Some(log.append(ctx, name, record)?),
+        _ => None,
+    };
+    Ok((output, seq))
+}
+
+/// Runs a write under the exclusive lock, the log's record included.
 fn writing<I: DeserializeOwned, O: Serialize>(
     op: Operation,
     ctx: &RequestContext,
@@ -518,22 +532,12 @@ fn writing<I: DeserializeOwned, O: Serialize>(
     log: Option<&dyn WriteLog>,
     handler: WriteHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
-    if let Some(log) = log {
-        log.check_writable()?;
-    }
-    let record = log.map(|_| input.clone());
+    let record = recordable(log, &input)?;
     let input = typed_input(input)?;
     let (output, log_seq) = store.write_region(ctx.tenant, |state| {
-        let ctx = &ctx.under_lock(state.settled_through());
-        state.settle(ctx.now);
-        let output = handler(ctx, state, input)?;
-        // Every transition a handler begins is due at this time (`Transition::after_delay`).
-        state.expect_transition_by(ctx.transition_due());
-        let seq = match (log, record) {
-            (Some(log), Some(record)) => Some(log.append(ctx, op.name(), record)?),
-            _ => None,
-        };
-        Ok::<_, ApiError>((output, seq))
+        commit(ctx, state, log, op.name(), record, |ctx, state| {
+            handler(ctx, state, input)
+        })
     })?;
     Ok(Dispatched {
         body: encoded(protocol, &output)?,
