@@ -20,7 +20,7 @@ use crate::handlers::{
     usage_reports, users,
 };
 use crate::protocol::Protocol;
-use crate::state::{read, write, RegionState, Store};
+use crate::state::{RegionState, Store};
 use crate::tenant::Tenant;
 use crate::validation::validate_input;
 
@@ -399,18 +399,7 @@ fn reading<I: DeserializeOwned, O: Serialize>(
     handler: ReadHandler<I, O>,
 ) -> Result<Dispatched, ApiError> {
     let input = typed_input(input)?;
-    let output = match store.existing_region(ctx.tenant) {
-        Some(region) => {
-            let mut state = read(&region);
-            if state.needs_settling(ctx.now) {
-                drop(state);
-                write(&region).settle(ctx.now);
-                state = read(&region);
-            }
-            handler(ctx, &state, input)?
-        }
-        None => handler(ctx, &RegionState::default(), input)?,
-    };
+    let output = store.read_settled(ctx.tenant, ctx.now, |state| handler(ctx, state, input))?;
     Ok(Dispatched {
         body: encoded(protocol, &output)?,
         log_seq: None,

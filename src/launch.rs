@@ -283,7 +283,7 @@ impl ServerBuilder {
             let _ = stopped.await;
         }));
         tracing::info!(
-            "appstream-local {} listening on http://{addr}",
+            "appstream-local {} listening on http://{addr} (state browser: http://{addr}/_ui)",
             env!("CARGO_PKG_VERSION")
         );
         Ok(RunningServer {

@@ -28,6 +28,7 @@ pub mod signatures;
 pub mod state;
 pub mod state_stream;
 pub mod tenant;
+pub mod ui;
 pub mod validation;
 
 pub use config::Config;

@@ -9,7 +9,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, Method, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
@@ -58,6 +58,8 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         .route("/_faults/{id}", delete(remove_fault))
         .route("/_requests", get(requests).delete(clear_requests))
         .route("/_clock", get(clock).post(advance_clock))
+        .route("/_ui", get(ui_overview))
+        .route("/_ui/{account}/{region}/{family}/{name}", get(ui_resource))
         .route("/_state", get(dump_state))
         .route("/_reset", post(reset));
     for &(path, name, members) in CONTROLS {
@@ -419,6 +421,27 @@ async fn requests(
 async fn clear_requests(State(app): State<AppState>) -> Json<Value> {
     app.history.clear();
     Json(json!({ "requests": [] }))
+}
+
+/// `GET /_ui`: the state browser.
+async fn ui_overview(State(app): State<AppState>) -> Html<String> {
+    Html(crate::ui::overview(&app.store, app.config.clock.now()))
+}
+
+/// One resource's page in the state browser; 404 when there is no such resource.
+async fn ui_resource(
+    State(app): State<AppState>,
+    Path((account, region, family, name)): Path<(String, String, String, String)>,
+) -> Response {
+    let tenant = Tenant { account, region };
+    match crate::ui::resource(&app.store, app.config.clock.now(), &tenant, &family, &name) {
+        Some(page) => Html(page).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Html(crate::ui::not_found(&family, &name)),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /_clock`: the emulator's time and how far it has been moved.

@@ -256,6 +256,28 @@ impl Store {
         }
     }
 
+    /// Runs `look` on a tenant's state settled as of `now` (an empty state, creating
+    /// none, when it has none), holding it shared: how reads see a Region.
+    pub fn read_settled<R>(
+        &self,
+        tenant: &Tenant,
+        now: f64,
+        look: impl FnOnce(&RegionState) -> R,
+    ) -> R {
+        match self.existing_region(tenant) {
+            Some(region) => {
+                let mut state = read(&region);
+                if state.needs_settling(now) {
+                    drop(state);
+                    write(&region).settle(now);
+                    state = read(&region);
+                }
+                look(&state)
+            }
+            None => look(&RegionState::default()),
+        }
+    }
+
     /// A tenant's region, created empty on first use.
     fn region_to_write(&self, tenant: &Tenant) -> Arc<RwLock<RegionState>> {
         match self.existing_region(tenant) {

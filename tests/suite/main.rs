@@ -34,5 +34,6 @@ mod software;
 mod stacks;
 mod terraform;
 mod themes;
+mod ui;
 mod usage_reports;
 mod validation;
