@@ -54,24 +54,6 @@ const KEY_FIELDS: &[&str] = &[
     "ConnectionState",
 ];
 
-/// States that end on their own: a page showing one refreshes itself.
-const MOVING: &[&str] = &[
-    "STARTING",
-    "STOPPING",
-    "PENDING",
-    "DELETING",
-    "SNAPSHOTTING",
-    "COPYING",
-    "IMPORTING",
-    "EXPORTING",
-    "UPDATING",
-    "UPDATING_AGENT",
-    "REBOOTING",
-    "CREATING",
-    "PENDING_INSTALLATION",
-    "PENDING_UNINSTALLATION",
-];
-
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
 header{background:#232f3e;color:#fff;padding:12px 24px}header a{color:#fff;text-decoration:none}
@@ -86,13 +68,21 @@ th{background:#eef0f3;font-weight:600}.muted{color:#6b7480}
 pre{background:#fff;border:1px solid #e3e6ea;padding:12px;overflow:auto}
 ";
 
-fn state_class(state: &str) -> &'static str {
+/// A state's colour: busy while a transition is under way, else by what it means.
+fn state_class(state: &str, moving: bool) -> &'static str {
     match state {
+        _ if moving => "busy",
         "RUNNING" | "ACTIVE" | "AVAILABLE" | "ENABLED" | "COMPLETED" | "INSTALLED" => "ok",
-        s if MOVING.contains(&s) => "busy",
         s if s.contains("FAIL") || s == "TIMED_OUT" => "bad",
         _ => "idle",
     }
+}
+
+/// Whether a stored record has a transition under way: it will change on its own, so a
+/// page showing it refreshes itself. (A session, say, has none: it stays PENDING until
+/// someone acts.)
+fn moving(record: &Value) -> bool {
+    record.get("transition").is_some_and(|t| !t.is_null())
 }
 
 /// A path segment keeps RFC 3986's unreserved characters and encodes the rest.
@@ -169,22 +159,13 @@ pub fn overview(store: &Store, now: f64) -> String {
     page("State", moving, body)
 }
 
-/// Whether any resource of `state` is in a state that ends on its own. Only families
-/// with a lifecycle change on their own (their records wrap the description); a
-/// session, say, stays PENDING until someone acts.
+/// Whether any resource of `state` has a transition under way.
 fn any_moving(state: &Value) -> bool {
-    FAMILIES.iter().any(|(field, _, inner)| {
-        inner.is_some()
-            && state[*field].as_object().is_some_and(|records| {
-                records
-                    .values()
-                    .any(|record| moving(describe(record, *inner)))
-            })
+    FAMILIES.iter().any(|(field, _, _)| {
+        state[*field]
+            .as_object()
+            .is_some_and(|records| records.values().any(moving))
     })
-}
-
-fn moving(description: &Value) -> bool {
-    state_of(description).is_some_and(|s| MOVING.contains(&s))
 }
 
 fn families(tenant: &Tenant, state: &Value) -> Markup {
@@ -200,7 +181,7 @@ fn families(tenant: &Tenant, state: &Value) -> Markup {
                         @let state = state_of(description);
                         tr {
                             td { a href={ "/_ui/" (encode(&tenant.account)) "/" (encode(&tenant.region)) "/" (field) "/" (encode(key)) } { (key) } }
-                            td { @if let Some(state) = state { span class={ "state " (state_class(state)) } { (state) } } }
+                            td { @if let Some(state) = state { span class={ "state " (state_class(state, moving(record))) } { (state) } } }
                             td {
                                 @for name in KEY_FIELDS {
                                     @if let Some(value) = description.get(*name).filter(|v| !v.is_null()) {
@@ -260,12 +241,12 @@ pub fn resource(
     let state = tenant_state(store, tenant, now);
     let record = state.get(*field)?.get(key)?;
     let description = describe(record, *inner);
-    let moving = inner.is_some() && moving(description);
+    let moving = moving(record);
     let shown = serde_json::to_string_pretty(description).unwrap_or_default();
     let body = html! {
         p { a href="/_ui" { "All state" } " › " (tenant.account) " · " (tenant.region) " › " (title) }
         h1 { (key) " "
-            @if let Some(state) = state_of(description) { span class={ "state " (state_class(state)) } { (state) } }
+            @if let Some(state) = state_of(description) { span class={ "state " (state_class(state, moving)) } { (state) } }
         }
         pre { (shown) }
     };
