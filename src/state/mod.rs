@@ -175,18 +175,7 @@ impl Store {
         now: f64,
         look: impl FnOnce(&RegionState, &[(&Tenant, &RegionState)]) -> R,
     ) -> R {
-        let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = read(&self.regions)
-            .iter()
-            .filter(|(t, _)| t.region == tenant.region)
-            .map(|(t, state)| (t.clone(), state.clone()))
-            .collect();
-        regions.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, region) in &regions {
-            let stale = read(region).needs_settling(now);
-            if stale {
-                write(region).settle(now);
-            }
-        }
+        let regions = self.settled_accounts_of_region(tenant, now);
         let guards: Vec<(&Tenant, std::sync::RwLockReadGuard<'_, RegionState>)> = regions
             .iter()
             .map(|(t, region)| (t, read(region)))
@@ -204,6 +193,29 @@ impl Store {
         look(own, &others)
     }
 
+    /// The states of every account with state in `tenant`'s Region, in the tenants'
+    /// order, each settled as of `now` under its own lock in turn, so that they can then
+    /// be locked together.
+    fn settled_accounts_of_region(
+        &self,
+        tenant: &Tenant,
+        now: f64,
+    ) -> Vec<(Tenant, Arc<RwLock<RegionState>>)> {
+        let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = read(&self.regions)
+            .iter()
+            .filter(|(t, _)| t.region == tenant.region)
+            .map(|(t, state)| (t.clone(), state.clone()))
+            .collect();
+        regions.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, region) in &regions {
+            let stale = read(region).needs_settling(now);
+            if stale {
+                write(region).settle(now);
+            }
+        }
+        regions
+    }
+
     /// Runs `change` on a tenant's state (created empty on first use), locked exclusively,
     /// with every other account's state in the same Region locked shared beside it, for a
     /// write that uses what other accounts share. The others are settled first, one at a
@@ -219,20 +231,9 @@ impl Store {
             Other(&'a Tenant, std::sync::RwLockReadGuard<'a, RegionState>),
         }
         loop {
-            let own = self.region_to_write(tenant);
-            let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = read(&self.regions)
-                .iter()
-                .filter(|(t, _)| t.region == tenant.region && *t != tenant)
-                .map(|(t, state)| (t.clone(), state.clone()))
-                .collect();
-            for (_, region) in &regions {
-                let stale = read(region).needs_settling(now);
-                if stale {
-                    write(region).settle(now);
-                }
-            }
-            regions.push((tenant.clone(), own));
-            regions.sort_by(|a, b| a.0.cmp(&b.0));
+            // Created first, so that it is among the Region's accounts.
+            self.region_to_write(tenant);
+            let regions = self.settled_accounts_of_region(tenant, now);
             let mut held: Vec<Held> = regions
                 .iter()
                 .map(|(t, region)| match t == tenant {
