@@ -1,15 +1,47 @@
-//! Who is calling and where: the account and region a request's state lives in.
-//! Signatures are not verified; the SigV4 credential scope only names the tenant, and a
-//! scope that names no valid Region is refused rather than served from another Region.
+//! Who is calling and where: the account and region a request's state lives in, from
+//! the SigV4 credential scope. A scope that names no valid Region is refused rather than
+//! served from another Region. Signatures are checked only with `--verify-signatures`
+//! (`signatures`), which reads the header through the same parsing.
 
 use axum::http::HeaderMap;
 
 use crate::error::ApiError;
 use crate::tenant::{Tenant, DEFAULT_ACCOUNT};
 
-const SIGV4: &str = "AWS4-HMAC-SHA256";
+pub const SIGV4: &str = "AWS4-HMAC-SHA256";
 const SIGV4A: &str = "AWS4-ECDSA-P256-SHA256";
-const SERVICE: &str = "appstream";
+/// The service name requests are signed for.
+pub const SERVICE: &str = "appstream";
+
+/// The value of parameter `name` (`Name=value`) of an Authorization header, whose
+/// parameters are separated by commas and spaces.
+pub fn parameter<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header
+        .split([' ', ','])
+        .find_map(|part| part.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// A SigV4 credential scope: `ACCESS_KEY/DATE/REGION/SERVICE/aws4_request`.
+pub struct CredentialScope<'a> {
+    pub access_key: &'a str,
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+impl<'a> CredentialScope<'a> {
+    pub fn parse(scope: &'a str) -> Option<Self> {
+        match scope.split('/').collect::<Vec<_>>()[..] {
+            [access_key, date, region, service, "aws4_request"] => Some(CredentialScope {
+                access_key,
+                date,
+                region,
+                service,
+            }),
+            _ => None,
+        }
+    }
+}
 
 /// Reads `Credential=AKID/DATE/REGION/SERVICE/aws4_request` from a SigV4 Authorization
 /// header (SigV4a: `AKID/DATE/SERVICE/aws4_request` with the Region in
@@ -28,16 +60,13 @@ pub fn tenant(headers: &HeaderMap) -> Result<Tenant, ApiError> {
         // Not an AWS signature at all: treated as unsigned, as for a missing header.
         return Ok(Tenant::default());
     }
-    let scope = auth
-        .split([' ', ','])
-        .find_map(|part| part.trim().strip_prefix("Credential="))
+    let scope = parameter(auth, "Credential")
         .ok_or_else(|| incomplete("Authorization header requires 'Credential' parameter."))?;
     let parts: Vec<&str> = scope.split('/').collect();
-    let (access_key, region, service) = match (algorithm, parts.as_slice()) {
-        (SIGV4, [key, _date, region, service, "aws4_request"]) => {
-            (*key, region.to_string(), *service)
-        }
-        (SIGV4A, [key, _date, service, "aws4_request"]) => {
+    let v4 = CredentialScope::parse(scope).filter(|_| algorithm == SIGV4);
+    let (access_key, region, service) = match (v4, algorithm, parts.as_slice()) {
+        (Some(v4), _, _) => (v4.access_key, v4.region.to_string(), v4.service),
+        (None, SIGV4A, [key, _date, service, "aws4_request"]) => {
             let set = headers
                 .get("x-amz-region-set")
                 .and_then(|v| v.to_str().ok())

@@ -13,11 +13,10 @@ use axum::http::{HeaderMap, Method, Uri};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use subtle::ConstantTimeEq;
 
+use crate::auth::{parameter, CredentialScope, SERVICE, SIGV4};
 use crate::error::ApiError;
 use crate::tenant::Tenant;
 
-const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const SERVICE: &str = "appstream";
 /// How far a request's time may be from the server's, as AWS allows.
 const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
@@ -118,10 +117,7 @@ impl KeyStore {
 
 /// The parts of a SigV4 Authorization header.
 struct Authorization<'a> {
-    access_key: &'a str,
-    date: &'a str,
-    region: &'a str,
-    service: &'a str,
+    scope: CredentialScope<'a>,
     signed_headers: Vec<&'a str>,
     signature: &'a str,
 }
@@ -140,36 +136,16 @@ fn parse(headers: &HeaderMap) -> Result<Authorization<'_>, ApiError> {
         .and_then(|v| v.to_str().ok())
         .ok_or_else(missing_token)?;
     let rest = header
-        .strip_prefix(ALGORITHM)
+        .strip_prefix(SIGV4)
         .filter(|r| r.starts_with(' '))
         .ok_or_else(missing_token)?;
-    let mut credential = None;
-    let mut signed_headers = None;
-    let mut signature = None;
-    for part in rest.split(',').map(str::trim) {
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
-        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed_headers = Some(v);
-        } else if let Some(v) = part.strip_prefix("Signature=") {
-            signature = Some(v);
-        }
-    }
-    let (Some(credential), Some(signed_headers), Some(signature)) =
-        (credential, signed_headers, signature)
-    else {
-        return Err(missing_token());
-    };
-    let [access_key, date, region, service, "aws4_request"] =
-        credential.split('/').collect::<Vec<_>>()[..]
-    else {
-        return Err(missing_token());
-    };
+    let scope = parameter(rest, "Credential")
+        .and_then(CredentialScope::parse)
+        .ok_or_else(missing_token)?;
+    let signed_headers = parameter(rest, "SignedHeaders").ok_or_else(missing_token)?;
+    let signature = parameter(rest, "Signature").ok_or_else(missing_token)?;
     Ok(Authorization {
-        access_key,
-        date,
-        region,
-        service,
+        scope,
         signed_headers: signed_headers.split(';').collect(),
         signature,
     })
@@ -201,21 +177,21 @@ pub fn verify(
     now: SystemTime,
 ) -> Result<Tenant, ApiError> {
     let auth = parse(headers)?;
-    let key = keys.keys.get(auth.access_key).ok_or_else(|| {
+    let key = keys.keys.get(auth.scope.access_key).ok_or_else(|| {
         ApiError::new(
             "UnrecognizedClientException",
             403,
             "The security token included in the request is invalid.",
         )
     })?;
-    if auth.service != SERVICE {
+    if auth.scope.service != SERVICE {
         return Err(ApiError::new(
             "InvalidSignatureException",
             403,
             format!("Credential should be scoped to correct service: '{SERVICE}'."),
         ));
     }
-    if !crate::auth::is_region(auth.region) {
+    if !crate::auth::is_region(auth.scope.region) {
         return Err(mismatch());
     }
     let stamp = headers
@@ -225,7 +201,7 @@ pub fn verify(
     let signed_at = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
         .map_err(|_| missing_token())?
         .and_utc();
-    if !stamp.starts_with(auth.date) {
+    if !stamp.starts_with(auth.scope.date) {
         return Err(mismatch());
     }
     let now: DateTime<Utc> = now.into();
@@ -261,12 +237,13 @@ pub fn verify(
             value.map(|v| (*name, v)).ok_or_else(mismatch)
         })
         .collect::<Result<_, _>>()?;
-    let identity = Credentials::new(auth.access_key, &key.secret, None, None, "verify").into();
+    let identity =
+        Credentials::new(auth.scope.access_key, &key.secret, None, None, "verify").into();
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(Vec::new());
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region(auth.region)
+        .region(auth.scope.region)
         .name(SERVICE)
         .time(SystemTime::UNIX_EPOCH + Duration::from_secs(signed_at.timestamp().max(0) as u64))
         .settings(settings)
@@ -285,11 +262,11 @@ pub fn verify(
         return Err(mismatch());
     }
     let account = keys
-        .account_of(auth.access_key)
+        .account_of(auth.scope.access_key)
         .map(str::to_string)
-        .unwrap_or_else(|| crate::auth::account_for_key(auth.access_key));
+        .unwrap_or_else(|| crate::auth::account_for_key(auth.scope.access_key));
     Ok(Tenant {
         account,
-        region: auth.region.to_string(),
+        region: auth.scope.region.to_string(),
     })
 }
