@@ -92,6 +92,14 @@ pub fn validate_input(shape: ShapeId, input: &Value) -> Result<(), ApiError> {
     violations.into_result()
 }
 
+/// Validates one value against `shape`, naming it `path` in the message: for test
+/// controls whose inputs take a model shape.
+pub fn validate_value(shape: ShapeId, value: &Value, path: &str) -> Result<(), ApiError> {
+    let mut violations = Violations::default();
+    check(shape, value, path, &mut violations)?;
+    violations.into_result()
+}
+
 /// The member path AWS prints: lower camel case, lists as `name.1.member`.
 pub fn member_path(parent: &str, member: &str) -> String {
     let mut chars = member.chars();

@@ -10,20 +10,14 @@ use crate::arn::resource_arn;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
+use crate::generated::shapes;
 use crate::generated::types::{
     Image, ImageBuilderState, ImageState, ImageType, SoftwareDeploymentStatus, VisibilityType,
 };
 use crate::handlers::images::{lookup_by_arn, lookup_by_name};
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
-
-/// An image's name follows the model's Name pattern, as CreateUpdatedImage's does.
-fn is_image_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.len() <= 100
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-}
+use crate::validation::validate_value;
 
 pub fn create_image(
     ctx: &RequestContext,
@@ -32,12 +26,8 @@ pub fn create_image(
 ) -> Result<Value, ApiError> {
     let builder_name = input["name"].as_str().unwrap_or_default();
     let image_name = input["image_name"].as_str().unwrap_or_default();
-    if !is_image_name(image_name) {
-        return Err(ApiError::validation(format!(
-            "image_name '{}' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{{0,100}}$.",
-            crate::error::shorten(image_name)
-        )));
-    }
+    // The model's image Name shape, as CreateUpdatedImage's newImageName has it.
+    validate_value(shapes::NAME, &input["image_name"], "image_name")?;
     let record = state.image_builders.find(builder_name)?;
     let builder = &record.builder;
     if builder.state != Some(ImageBuilderState::Running) {

@@ -77,6 +77,15 @@ async fn an_image_made_in_a_builder_carries_its_software_and_sessions_record_lic
             |builder: &str, image: &str| json!({"name": builder, "image_name": image}).to_string();
         let (status, refused) = s.control(CREATE_IMAGE, &body("b", "-bad")).await;
         assert_eq!(status, 400, "{refused}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .unwrap()
+                .contains("at 'image_name' failed to satisfy constraint"),
+            "{refused}"
+        );
+        let (status, refused) = s.control(CREATE_IMAGE, &body("b", &"a".repeat(102))).await;
+        assert_eq!(status, 400, "the model allows 101 characters: {refused}");
         let (status, refused) = s.control(CREATE_IMAGE, &body("nope", "office")).await;
         assert_eq!(status, 404, "{refused}");
         let (status, made) = s.control(CREATE_IMAGE, &body("b", "office")).await;
