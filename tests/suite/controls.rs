@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::common::{spawn_binary, start, start_with, TestServer, Wire, WIRES};
+use crate::common::{
+    spawn_binary, start, start_up_fails, start_with, temp_dir, TestServer, Wire, WIRES,
+};
 
 async fn add_rules(s: &TestServer, rules: Value) -> Value {
     let (status, body) = s
@@ -561,21 +563,15 @@ fn seeded_state_is_applied_before_listening_and_a_bad_entry_stops_start_up() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let dir = std::env::temp_dir().join(format!("appstream-local-seed-{}", std::process::id()));
+    let dir = temp_dir("seed");
     let bad = dir.join("bad.json");
-    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         &bad,
         r#"[{"operation": "CreateStack", "input": {"Name": "a"}},
             {"operation": "CreateFleet", "input": {"Name": "f"}}]"#,
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(["--port", "0", "--init", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success());
+    let log = start_up_fails(&["--port", "0", "--init", bad.to_str().unwrap()]);
     assert!(
         log.contains("entry 1 (CreateFleet)") && log.contains("ValidationException"),
         "{log}"
@@ -585,9 +581,9 @@ fn seeded_state_is_applied_before_listening_and_a_bad_entry_stops_start_up() {
 
 #[test]
 fn with_a_state_dir_the_seed_is_applied_only_to_a_new_one_and_the_clock_survives() {
-    let dir = std::env::temp_dir().join(format!("appstream-local-seeddir-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let seed = dir.with_extension("json");
+    let parent = temp_dir("seeddir");
+    let dir = parent.join("state");
+    let seed = parent.join("seed.json");
     std::fs::write(
         &seed,
         r#"[{"operation": "CreateStack", "input": {"Name": "seeded"}}]"#,
@@ -623,14 +619,12 @@ fn with_a_state_dir_the_seed_is_applied_only_to_a_new_one_and_the_clock_survives
         child.kill().unwrap();
         child.wait().unwrap();
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&seed);
+    let _ = std::fs::remove_dir_all(&parent);
 }
 
 #[test]
 fn a_faults_file_is_in_force_from_the_start_and_a_bad_one_stops_it() {
-    let dir = std::env::temp_dir().join(format!("appstream-local-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("faults");
     let good = dir.join("faults.json");
     std::fs::write(
         &good,
@@ -662,12 +656,7 @@ fn a_faults_file_is_in_force_from_the_start_and_a_bad_one_stops_it() {
     child.wait().unwrap();
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"rules": [{"operation": "CreateStack"}]}"#).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(["--port", "0", "--faults", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success());
+    let log = start_up_fails(&["--port", "0", "--faults", bad.to_str().unwrap()]);
     assert!(
         log.contains("cannot load fault rules") && log.contains("rules[0]"),
         "{log}"

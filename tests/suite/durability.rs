@@ -6,15 +6,8 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{spawn_binary, TestServer, Wire};
+use crate::common::{spawn_binary, start_up_fails, temp_dir, TestServer, Wire};
 use serde_json::json;
-
-fn temp_dir(label: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn start(dir: &Path) -> (Child, TestServer) {
     start_with(dir, &[])
@@ -284,12 +277,7 @@ async fn other_damage_stops_start_up_naming_file_and_offset() {
     let (dir, mut journal) = journal_with_two_records("corrupt").await;
     journal[20] ^= 0x01; // inside the first record
     std::fs::write(dir.join("journal.log"), &journal).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(["--port", "0", "--state-dir", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let log = String::from_utf8_lossy(&out.stdout);
+    let log = start_up_fails(&["--port", "0", "--state-dir", dir.to_str().unwrap()]);
     assert!(
         log.contains("journal.log: corrupt record at byte offset 0"),
         "{log}"

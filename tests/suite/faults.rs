@@ -3,20 +3,13 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::common::{spawn_binary, spawn_script, TestServer, Wire};
+use crate::common::{spawn_binary, spawn_script, temp_dir, TestServer, Wire};
 use serde_json::json;
-
-fn temp_dir(label: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn sigterm(child: &Child) {
     let status = Command::new("kill")
@@ -185,12 +178,7 @@ fn a_lost_snapshot_stops_start_up_with_a_clear_message() {
         "a clean stop folds the journal into the snapshot"
     );
     std::fs::remove_file(dir.join("snapshot.json")).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(["--port", "0", "--state-dir", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let log = String::from_utf8_lossy(&output.stdout);
+    let log = common::start_up_fails(&["--port", "0", "--state-dir", dir.to_str().unwrap()]);
     assert!(log.contains("snapshot.json is missing"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -354,6 +354,25 @@ impl TestServer {
     }
 }
 
+/// A new, empty directory under the system's temporary one.
+pub fn temp_dir(label: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the built binary with `args`, expecting it to refuse to start (exit status 1);
+/// returns its log.
+pub fn start_up_fails(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The built binary, started with `args`; returns it once it has logged its address.
 /// Its log lines keep being read on a thread, so it never blocks on a full pipe.
 pub fn spawn_binary(
