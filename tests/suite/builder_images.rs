@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{start_with, TestServer, Wire, WIRES};
+use crate::common::{sdk_refusal, start_with, TestServer, Wire, WIRES};
 
 const CREATE_IMAGE: &str = "/_image-builders/create-image";
 const OFFICE: &str = "Microsoft_Office_2024_LTSC_Professional_Plus_64Bit";
@@ -466,13 +466,11 @@ async fn the_other_account_makes_fleets_from_a_shared_image_as_its_permissions_a
         .image_arn(owner_arn)
         .send()
         .await;
-    let code = refused
-        .expect_err("allowImageBuilder is false")
-        .into_service_error()
-        .meta()
-        .code()
-        .map(str::to_string);
-    assert_eq!(code.as_deref(), Some("OperationNotPermittedException"));
+    assert_eq!(
+        sdk_refusal(refused),
+        ("OperationNotPermittedException".to_string(), 400),
+        "allowImageBuilder is false"
+    );
     // Names are each account's own: the shared image is named by its ARN.
     let by_name = s
         .json_as(

@@ -11,7 +11,7 @@ use aws_sdk_appstream::types::{
     ThemeStyling, VpcConfig,
 };
 
-use crate::common::{start_with, TestServer};
+use crate::common::{sdk_refusal, start_with, TestServer};
 
 async fn instant() -> TestServer {
     start_with(appstream_local::Config {
@@ -25,16 +25,11 @@ fn s3(key: &str) -> S3Location {
     S3Location::builder().s3_bucket("apps").s3_key(key).build()
 }
 
-/// The error code of a failed SDK call, or a panic naming what succeeded.
-fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+/// The error code of a call the server refused.
+fn code<T, E: ProvideErrorMetadata + std::fmt::Debug>(
     result: Result<T, aws_sdk_appstream::error::SdkError<E>>,
 ) -> String {
-    let error = result.expect_err("the call should have failed");
-    error
-        .as_service_error()
-        .and_then(|e| e.code())
-        .unwrap_or_else(|| panic!("not a service error: {error:?}"))
-        .to_string()
+    sdk_refusal(result).0
 }
 
 #[tokio::test]

@@ -4,10 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_appstream::error::ProvideErrorMetadata;
 use serde_json::json;
 
-use crate::common::{start_with, TestServer};
+use crate::common::{sdk_refusal, start_with, TestServer};
 
 async fn verifying() -> TestServer {
     let keys = appstream_local::signatures::KeyStore::from_list(
@@ -20,21 +19,6 @@ async fn verifying() -> TestServer {
         ..Default::default()
     })
     .await
-}
-
-fn code_and_status<T, E: ProvideErrorMetadata>(
-    result: Result<
-        T,
-        aws_sdk_appstream::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-    >,
-) -> (String, u16) {
-    match result {
-        Ok(_) => panic!("the call should have been refused"),
-        Err(e) => {
-            let status = e.raw_response().map_or(0, |r| r.status().as_u16());
-            (e.code().unwrap_or_default().to_string(), status)
-        }
-    }
 }
 
 #[tokio::test]
@@ -64,9 +48,9 @@ async fn the_rust_sdk_signs_right_and_wrong() {
             .build();
         aws_sdk_appstream::Client::from_conf(config)
     };
-    let (code, status) = code_and_status(wrong_secret.describe_stacks().send().await);
+    let (code, status) = sdk_refusal(wrong_secret.describe_stacks().send().await);
     assert_eq!((code.as_str(), status), ("InvalidSignatureException", 403));
-    let (code, status) = code_and_status(
+    let (code, status) = sdk_refusal(
         s.sdk_as("AKIDUNKNOWN", "us-east-1")
             .describe_stacks()
             .send()

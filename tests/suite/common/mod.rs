@@ -354,6 +354,26 @@ impl TestServer {
     }
 }
 
+/// The error code and HTTP status of an SDK call the server refused; panics when it
+/// succeeded or failed without an answer.
+pub fn sdk_refusal<T, E>(result: Result<T, aws_sdk_appstream::error::SdkError<E>>) -> (String, u16)
+where
+    E: aws_sdk_appstream::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    let Err(error) = result else {
+        panic!("the call should have been refused");
+    };
+    let status = error
+        .raw_response()
+        .map(|r| r.status().as_u16())
+        .unwrap_or_else(|| panic!("no answer: {error:?}"));
+    use aws_sdk_appstream::error::ProvideErrorMetadata as _;
+    let code = error
+        .code()
+        .unwrap_or_else(|| panic!("no error code: {error:?}"));
+    (code.to_string(), status)
+}
+
 /// A new, empty directory under the system's temporary one.
 pub fn temp_dir(label: &str) -> std::path::PathBuf {
     let dir =
