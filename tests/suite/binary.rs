@@ -31,6 +31,13 @@ fn help_explains_every_option() {
         "--compact-after-bytes",
         "--shutdown-timeout-seconds",
         "--max-connections",
+        "--faults",
+        "--init",
+        "--request-history",
+        "--verify-signatures",
+        "--credentials",
+        "--control-token",
+        "APPSTREAM_LOCAL_CREDENTIALS",
         "APPSTREAM_LOCAL_HOST",
         "APPSTREAM_LOCAL_PORT",
     ] {
