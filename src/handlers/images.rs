@@ -206,10 +206,7 @@ fn shared_for(
     arn: &str,
     wanted_for: ImageUse,
 ) -> Result<Option<Image>, ApiError> {
-    let Some((_, image)) = shared_with(tenant, others)
-        .into_iter()
-        .find(|(_, image)| image.arn.as_deref() == Some(arn))
-    else {
+    let Some(image) = shared_at(tenant, others, arn) else {
         return Ok(None);
     };
     let permissions = image.image_permissions.clone().unwrap_or_default();
@@ -236,12 +233,15 @@ pub fn lookup_visible(
     others: &[(&Tenant, &RegionState)],
     arn: &str,
 ) -> Option<Image> {
-    lookup_by_arn(tenant, state, arn).or_else(|| {
-        shared_with(tenant, others)
-            .into_iter()
-            .find(|(_, image)| image.arn.as_deref() == Some(arn))
-            .map(|(_, image)| image)
-    })
+    lookup_by_arn(tenant, state, arn).or_else(|| shared_at(tenant, others, arn))
+}
+
+/// The image at `arn` if another account of the Region shared it with this one.
+fn shared_at(tenant: &Tenant, others: &[(&Tenant, &RegionState)], arn: &str) -> Option<Image> {
+    shared_with(tenant, others)
+        .into_iter()
+        .find(|(_, image)| image.arn.as_deref() == Some(arn))
+        .map(|(_, image)| image)
 }
 
 /// An image of this account or the public catalogue, by name.
@@ -341,19 +341,19 @@ pub fn describe_images(
             })?
         }
         _ => {
-            let find_shared = |found: &dyn Fn(&Image) -> bool| {
-                shared
-                    .iter()
-                    .find(|(_, image)| found(image))
-                    .map(|(_, image)| image.clone())
-            };
-            // The images asked for, each once, in (name, owner) order.
-            let mut asked = match (&req.names, &req.arns) {
+            // The images asked for, each once, in (name, owner) order. A name is this
+            // account's or AWS's first, then a shared image's.
+            let asked = match (&req.names, &req.arns) {
                 (Some(names), _) => names
                     .iter()
                     .map(|n| {
                         lookup_by_name(tenant, state, n)
-                            .or_else(|| find_shared(&|image| image.name == *n))
+                            .or_else(|| {
+                                shared
+                                    .iter()
+                                    .find(|(_, image)| image.name == *n)
+                                    .map(|(_, image)| image.clone())
+                            })
                             .ok_or_else(|| image_not_found(n))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
@@ -361,14 +361,12 @@ pub fn describe_images(
                     .iter()
                     .flatten()
                     .map(|a| {
-                        lookup_by_arn(tenant, state, a)
-                            .or_else(|| find_shared(&|image| image.arn.as_deref() == Some(a)))
-                            .ok_or_else(|| image_not_found(a))
+                        lookup_visible(tenant, state, others, a).ok_or_else(|| image_not_found(a))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             };
             let mut asked: Vec<(ImageKey, Image)> = asked
-                .drain(..)
+                .into_iter()
                 .map(|image| ((image.name.clone(), owner_of(&image)), image))
                 .collect();
             asked.sort_by(|a, b| a.0.cmp(&b.0));

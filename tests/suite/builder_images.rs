@@ -369,6 +369,20 @@ async fn an_image_shared_with_another_account_is_listed_there_as_shared() {
             .collect();
         assert_eq!(seen, all, "pages of 5 list what one page lists");
 
+        // By name, the account's own image comes first; without one, the shared one.
+        let by_name = s
+            .json_as("DescribeImages", json!({"Names": ["golden"]}), OTHER)
+            .await
+            .body;
+        assert_eq!(by_name["Images"][0]["Visibility"], "PRIVATE");
+        s.json_as("DeleteImage", json!({"Name": "golden"}), OTHER)
+            .await;
+        let by_name = s
+            .json_as("DescribeImages", json!({"Names": ["golden"]}), OTHER)
+            .await
+            .body;
+        assert_eq!(by_name["Images"][0]["Visibility"], "SHARED");
+        assert_eq!(by_name["Images"].as_array().unwrap().len(), 1);
         // Nobody else sees it: a third account, or the account in another Region.
         for who in [("222222222222", "us-east-1"), ("111111111111", "eu-west-1")] {
             let none = s
