@@ -15,7 +15,7 @@ use crate::generated::types::{
     Image, ImageBuilderState, ImageState, ImageType, SoftwareDeploymentStatus, VisibilityType,
 };
 use crate::handlers::images::{lookup_by_arn, lookup_by_name};
-use crate::state::lifecycle::{ImageRecord, Transition};
+use crate::state::lifecycle::{start_transition, ImageRecord, Transition};
 use crate::state::RegionState;
 use crate::validation::validate_value;
 
@@ -75,13 +75,9 @@ pub fn create_image(
         managed_software_included: Some(!software.is_empty()),
         ..Default::default()
     };
-    let builder = &mut state.image_builders.find_mut(builder_name)?;
+    let builder = state.image_builders.find_mut(builder_name)?;
     builder.builder.state = Some(ImageBuilderState::Snapshotting);
-    builder.transition = Some(Transition::after_delay(
-        Some(ImageBuilderState::Stopped),
-        ctx,
-    ));
-    builder.failing = None;
+    start_transition(builder, Some(ImageBuilderState::Stopped), ctx);
     state.images.insert(
         image_name.to_string(),
         ImageRecord {

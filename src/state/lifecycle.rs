@@ -92,7 +92,7 @@ pub trait Lifecycle: Resource {
 
 /// Starts `to` on `record`, due after the transition delay; it fails instead when the
 /// request's fault rule says so.
-fn start_transition<R: Lifecycle>(record: &mut R, to: Option<R::State>, ctx: &RequestContext) {
+pub fn start_transition<R: Lifecycle>(record: &mut R, to: Option<R::State>, ctx: &RequestContext) {
     *record.transition_mut() = Some(Transition::after_delay(to, ctx));
     *record.failing_mut() = ctx.transition_failure.cloned();
 }
