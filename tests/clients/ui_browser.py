@@ -4,6 +4,8 @@ account with a few hundred resources and a hostile description, then checks that
 page lists them, shows the hostile text as text (no script ran), refreshes while a
 fleet starts, and opens a resource's page. With a second argument, it saves screenshots
 of both pages there.
+The server should run with --transition-seconds 5, so that the fleet is still starting
+when the browser, however slow to start, first loads the page.
 Usage: APPSTREAM_ENDPOINT=http://127.0.0.1:4599 python3 ui_browser.py [SCREENSHOT_DIR]"""
 import os
 import sys
@@ -56,7 +58,7 @@ try:
     if shots:
         browser.save_screenshot(os.path.join(shots, "ui-overview.png"))
     # The page refreshes itself while the fleet starts, and then shows it RUNNING.
-    deadline = time.time() + 10
+    deadline = time.time() + 20
     while not any(e.text == "RUNNING" for e in browser.find_elements(By.CSS_SELECTOR, ".state.ok")):
         assert time.time() < deadline, "the page did not refresh to RUNNING"
         time.sleep(0.5)
