@@ -34,6 +34,8 @@ pub struct Config {
     pub credentials: Option<std::sync::Arc<crate::signatures::KeyStore>>,
     /// With `--control-token`, what the `/_` controls require as a bearer token.
     pub control_token: Option<ControlToken>,
+    /// Where streaming URLs point, and the key that signs them.
+    pub streaming: crate::streaming::StreamingUrls,
 }
 
 /// The `--control-token`, kept out of debug output.
@@ -63,6 +65,7 @@ impl Default for Config {
             faults: Vec::new(),
             credentials: None,
             control_token: None,
+            streaming: crate::streaming::StreamingUrls::default(),
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct RequestContext<'a> {
     pub operation: Option<Operation>,
     /// Set when a fault rule makes the transitions this request begins fail.
     pub transition_failure: Option<&'a TransitionFailure>,
+    /// The host and port the client addressed (its Host header), where the URLs a
+    /// handler hands out should point.
+    pub host: Option<&'a str>,
     ids_issued: std::cell::Cell<u64>,
     /// A journaled write being replayed keeps its recorded time.
     replayed: bool,
@@ -46,6 +49,7 @@ impl<'a> RequestContext<'a> {
             rules,
             operation: None,
             transition_failure: None,
+            host: None,
             ids_issued: std::cell::Cell::new(0),
             replayed,
         }
@@ -98,6 +102,7 @@ impl<'a> RequestContext<'a> {
         RequestContext {
             operation: self.operation,
             transition_failure: self.transition_failure,
+            host: self.host,
             ..RequestContext::with(
                 self.tenant,
                 self.config,
@@ -115,6 +120,17 @@ impl<'a> RequestContext<'a> {
             transition_failure: failure,
             ..self
         }
+    }
+
+    /// This context, for a request that addressed `host`.
+    pub fn addressed(self, host: Option<&'a str>) -> Self {
+        RequestContext { host, ..self }
+    }
+
+    /// The URL that opens `grant`: at this emulator as the client addressed it, unless
+    /// the server is told otherwise.
+    pub fn streaming_url(&self, grant: &crate::streaming::Grant) -> String {
+        self.config.streaming.url(self.host, grant)
     }
 
     /// When a state change begun now completes, in epoch seconds. Every transition's due

@@ -16,8 +16,8 @@ use crate::generated::operations::{
 use crate::handlers::{
     app_block_builders, app_blocks, application_fleets, applications, associations, builder_images,
     directory_configs, entitlements, export_tasks, fleets, image_builders, image_copies,
-    image_imports, images, license_usage, sessions, software, stacks, tagging, themes,
-    usage_reports, users,
+    image_imports, images, license_usage, session_connections, sessions, software, stacks, tagging,
+    themes, usage_reports, users,
 };
 use crate::protocol::Protocol;
 use crate::state::{RegionState, Store};
@@ -457,6 +457,8 @@ pub fn control(name: &str) -> Option<ControlHandler> {
     match name {
         "_finish_packaging" => Some(app_block_builders::finish_packaging),
         "_create_image" => Some(builder_images::create_image),
+        "_connect_session" => Some(session_connections::connect_session),
+        "_disconnect_session" => Some(session_connections::disconnect_session),
         _ => None,
     }
 }

@@ -41,6 +41,8 @@ pub enum StartError {
     Seed { path: PathBuf, reason: String },
     #[error("cannot read credentials: {0}")]
     Credentials(String),
+    #[error("invalid --streaming-url-base: {0}")]
+    StreamingUrlBase(String),
 }
 
 /// The emulator as a library: `Server::builder()...start().await`.
@@ -200,6 +202,20 @@ impl ServerBuilder {
         self
     }
 
+    /// Streaming URLs start with `base` (`http://host:port`) instead of the address the
+    /// client used (`--streaming-url-base`).
+    pub fn streaming_url_base(mut self, base: impl Into<String>) -> Self {
+        self.config.streaming.base = Some(base.into());
+        self
+    }
+
+    /// Streaming URLs point at AWS's host, as the real service's do
+    /// (`--streaming-url-style aws`); they then open nothing here.
+    pub fn streaming_url_style(mut self, style: crate::streaming::UrlStyle) -> Self {
+        self.config.streaming.style = style;
+        self
+    }
+
     /// Every setting at once, for settings the command line does not offer (such as a
     /// clock shared with the test).
     pub fn config(mut self, config: Config) -> Self {
@@ -234,6 +250,11 @@ impl ServerBuilder {
                 ),
             };
             config.credentials = Some(Arc::new(keys.map_err(StartError::Credentials)?));
+        }
+        if let Some(base) = &config.streaming.base {
+            let checked =
+                crate::streaming::checked_base(base).map_err(StartError::StreamingUrlBase)?;
+            config.streaming.base = Some(checked);
         }
         if config.max_connections == 0 {
             config.max_connections = connections_allowed_by_descriptors();

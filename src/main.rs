@@ -106,6 +106,16 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_CONTROL_TOKEN", value_name = "TOKEN")]
     control_token: Option<String>,
 
+    /// Streaming URLs start with this (`http://host:port`) instead of the address the
+    /// client used: for a container that browsers reach under another name.
+    #[arg(long, env = "APPSTREAM_LOCAL_STREAMING_URL_BASE", value_name = "URL")]
+    streaming_url_base: Option<String>,
+
+    /// `emulator`: streaming URLs open a session page here. `aws`: they point at AWS's
+    /// sign-in host, as the real service's do, for clients that parse them.
+    #[arg(long, env = "APPSTREAM_LOCAL_STREAMING_URL_STYLE", value_enum, default_value_t = UrlStyleFlag::Emulator)]
+    streaming_url_style: UrlStyleFlag,
+
     /// How many of the latest requests `GET /_requests` keeps; 0 keeps none.
     #[arg(long, env = "APPSTREAM_LOCAL_REQUEST_HISTORY", default_value_t = 1000)]
     request_history: usize,
@@ -118,6 +128,12 @@ struct Cli {
 
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum UrlStyleFlag {
+    Emulator,
+    Aws,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +207,13 @@ async fn main() -> std::process::ExitCode {
     if let Some(token) = &cli.control_token {
         builder = builder.control_token(token);
     }
+    if let Some(base) = &cli.streaming_url_base {
+        builder = builder.streaming_url_base(base);
+    }
+    builder = builder.streaming_url_style(match cli.streaming_url_style {
+        UrlStyleFlag::Emulator => appstream_local::streaming::UrlStyle::Emulator,
+        UrlStyleFlag::Aws => appstream_local::streaming::UrlStyle::Aws,
+    });
     // Handlers go in before the address is announced: a supervisor that signals as soon as
     // it sees the address must get a clean stop, not the default action of SIGTERM.
     let shutdown = shutdown_signal();

@@ -72,12 +72,19 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         state.clone(),
         require_control_token,
     ));
+    // Streaming pages take the signed URL as their key instead of the control token.
+    let portal = crate::portal::routes(
+        state.store.clone(),
+        state.journal.clone(),
+        state.config.clone(),
+    );
     // Health stays open: container health checks carry no token.
     Router::new()
         .route("/_health", get(health))
         .merge(controls)
         .fallback(api)
         .with_state(state)
+        .merge(portal)
 }
 
 /// With `--control-token`, the `/_` controls answer only `Authorization: Bearer TOKEN`.
@@ -631,7 +638,19 @@ async fn api(
         // operation that has run, holding no lock while it waits.
         let answer = match injected {
             Some(error) => Err(error),
-            None => run(&app, op, tenant, input, protocol, failure.as_ref()).await,
+            None => {
+                let host = headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|v| v.to_str().ok());
+                let request = Request {
+                    op,
+                    tenant,
+                    host,
+                    input,
+                    protocol,
+                };
+                run(&app, request, failure.as_ref()).await
+            }
         };
         if let Some(latency) = latency {
             tokio::time::sleep(latency).await;
@@ -691,18 +710,33 @@ async fn api(
     response.into_response()
 }
 
+/// A decoded API request, ready to run.
+struct Request<'a> {
+    op: Operation,
+    tenant: &'a Tenant,
+    /// The Host header, where the URLs the request hands out point.
+    host: Option<&'a str>,
+    input: Value,
+    protocol: Protocol,
+}
+
 /// Runs a decoded request and, for a durable write, waits until it is on disk.
 async fn run(
     app: &AppState,
-    op: Operation,
-    tenant: &Tenant,
-    input: Value,
-    protocol: Protocol,
+    request: Request<'_>,
     failure: Option<&TransitionFailure>,
 ) -> Result<Vec<u8>, ApiError> {
     let dispatched = {
-        let ctx = RequestContext::arriving(tenant, &app.config).failing(failure);
+        let ctx = RequestContext::arriving(request.tenant, &app.config)
+            .failing(failure)
+            .addressed(request.host);
         let log = app.journal.as_deref().map(|j| j as &dyn WriteLog);
+        let Request {
+            op,
+            input,
+            protocol,
+            ..
+        } = request;
         dispatch(op, &ctx, &app.store, input, protocol, log)?
     };
     if let (Some(seq), Some(journal)) = (dispatched.log_seq, &app.journal) {

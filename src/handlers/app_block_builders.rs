@@ -24,12 +24,13 @@ use crate::generated::types::{
     VpcConfig,
 };
 use crate::handlers::instance_types::{self, APP_BLOCK_BUILDER_INSTANCE_TYPES};
-use crate::handlers::sessions::{streaming_url, validity};
+use crate::handlers::sessions::{entry_grant, validity};
 use crate::pagination::{page, page_size};
 use crate::state::lifecycle::{
     begin, AppBlockBuilderRecord, START_APP_BLOCK_BUILDER, STOP_APP_BLOCK_BUILDER,
 };
 use crate::state::RegionState;
+use crate::streaming::Target;
 
 /// DescribeAppBlockBuilders: "The maximum value is 25" (the model's documentation).
 const MAX_PAGE_SIZE: usize = 25;
@@ -380,15 +381,11 @@ pub fn create_app_block_builder_streaming_url(
         )));
     }
     let expires = ctx.now + validity as f64;
-    let url = streaming_url(
+    let url = ctx.streaming_url(&entry_grant(
         ctx,
-        json!({
-            "type": "ADMIN",
-            "expires": expires as i64,
-            "awsAccountId": ctx.tenant.account,
-            "appBlockBuilderRef": format!("app-block-builder/{name}"),
-        }),
-    );
+        Target::AppBlockBuilder(name.clone()),
+        expires,
+    ));
     Ok(CreateAppBlockBuilderStreamingURLResult {
         streaming_url: Some(url),
         expires: Some(expires),
@@ -411,19 +408,19 @@ pub fn finish_packaging(
             builder.state.as_str()
         )));
     }
-    let block_arn = state
-        .app_block_builder_blocks
-        .rights_of(name)
-        .next()
-        .map(str::to_string)
-        .ok_or_else(|| not_permitted(format!("App block builder {name} has no app block.")))?;
-    let block_name = state
-        .app_blocks
-        .values()
-        .find(|b| b.arn == block_arn)
+    let block_name = packaged_block(state, name)
         .map(|b| b.name.clone())
-        .ok_or_else(|| ApiError::not_found(format!("App block {block_arn} does not exist.")))?;
+        .ok_or_else(|| not_permitted(format!("App block builder {name} has no app block.")))?;
     let block = state.app_blocks.find_mut(&block_name)?;
     block.state = Some(AppBlockState::Active);
     Ok(json!({"AppBlockArn": block.arn, "State": "ACTIVE"}))
+}
+
+/// The app block a builder packages: the one associated with it, if it still exists.
+pub fn packaged_block<'a>(
+    state: &'a RegionState,
+    builder: &str,
+) -> Option<&'a crate::generated::types::AppBlock> {
+    let arn = state.app_block_builder_blocks.rights_of(builder).next()?;
+    state.app_blocks.values().find(|b| b.arn == arn)
 }

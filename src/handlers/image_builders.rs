@@ -1,8 +1,6 @@
 //! CreateImageBuilder, DescribeImageBuilders, StartImageBuilder, StopImageBuilder,
 //! DeleteImageBuilder, CreateImageBuilderStreamingURL.
 
-use serde_json::json;
-
 use crate::arn::resource_arn;
 use crate::config::quotas;
 use crate::context::RequestContext;
@@ -20,7 +18,7 @@ use crate::generated::types::{
 use crate::handlers::directory_configs::check_domain_join;
 use crate::handlers::images::{resolve_image, ImageUse};
 use crate::handlers::instance_types::{self, IMAGE_BUILDER_INSTANCE_TYPES};
-use crate::handlers::sessions::{streaming_url, validity};
+use crate::handlers::sessions::{entry_grant, validity};
 use crate::handlers::stack_rules::{check_agent_access, merge_agent_access};
 use crate::pagination::page_size;
 use crate::state::lifecycle::{
@@ -28,6 +26,7 @@ use crate::state::lifecycle::{
     STOP_IMAGE_BUILDER,
 };
 use crate::state::RegionState;
+use crate::streaming::Target;
 use crate::tenant::Tenant;
 
 const DEFAULT_PAGE_SIZE: usize = 25;
@@ -191,15 +190,11 @@ pub fn create_image_builder_streaming_url(
         )));
     }
     let expires = ctx.now + validity as f64;
-    let url = streaming_url(
+    let url = ctx.streaming_url(&entry_grant(
         ctx,
-        json!({
-            "type": "ADMIN",
-            "expires": expires as i64,
-            "awsAccountId": ctx.tenant.account,
-            "imageBuilderRef": format!("image-builder/{}", req.name),
-        }),
-    );
+        Target::ImageBuilder(req.name.clone()),
+        expires,
+    ));
     Ok(CreateImageBuilderStreamingURLResult {
         streaming_url: Some(url),
         expires: Some(expires),

@@ -19,6 +19,7 @@ pub mod images;
 pub mod instance_types;
 pub mod license_usage;
 pub mod s3_locations;
+pub mod session_connections;
 pub mod sessions;
 pub mod software;
 pub mod stack_rules;

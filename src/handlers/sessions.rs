@@ -1,9 +1,7 @@
 //! Streaming: CreateStreamingURL and the sessions its URLs stand for (DescribeSessions,
 //! ExpireSession). Image builders' streaming URLs share the URL form.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -17,6 +15,7 @@ use crate::generated::types::{
 use crate::handlers::license_usage;
 use crate::pagination::{map_after, page, page_size};
 use crate::state::RegionState;
+use crate::streaming::{Grant, Stage, Target};
 use crate::validation::{check_range, Violations};
 
 /// Validity bounds of a streaming URL in seconds (the model's documentation).
@@ -43,15 +42,17 @@ pub fn validity(given: Option<i64>, default: i64) -> Result<i64, ApiError> {
     Ok(given.unwrap_or(default))
 }
 
-/// A URL of AWS's form: the AppStream sign-in endpoint of the region with opaque,
-/// base64url-encoded parameters and a signature.
-pub fn streaming_url(ctx: &RequestContext, parameters: Value) -> String {
-    let encoded = URL_SAFE_NO_PAD.encode(parameters.to_string());
-    let signature = ctx.unique_id().simple().to_string();
-    format!(
-        "https://appstream2.{}.aws.amazon.com/authenticate?parameters={encoded}&signature={signature}",
-        ctx.tenant.region
-    )
+/// The grant a streaming URL carries: `target` in the caller's account and Region,
+/// opened from the URL until `expires`.
+pub fn entry_grant(ctx: &RequestContext, target: Target, expires: f64) -> Grant {
+    Grant {
+        account: ctx.tenant.account.clone(),
+        region: ctx.tenant.region.clone(),
+        target,
+        expires: expires as i64,
+        stage: Stage::Entry,
+        application: None,
+    }
 }
 
 pub fn create_streaming_url(
@@ -81,9 +82,7 @@ pub fn create_streaming_url(
             ),
         ));
     }
-    let started = ctx.now;
-    let expires = started + validity as f64;
-    let max_duration = fleet.max_user_duration_in_seconds.unwrap_or(57_600);
+    let expires = ctx.now + validity as f64;
     let session = Session {
         id: ctx.unique_id().to_string(),
         user_id: req.user_id.clone(),
@@ -91,28 +90,19 @@ pub fn create_streaming_url(
         fleet_name: req.fleet_name.clone(),
         state: SessionState::Pending,
         connection_state: Some(SessionConnectionState::NotConnected),
-        start_time: Some(started),
-        max_expiration_time: Some(started + f64::from(max_duration)),
+        // Both are set when the user opens the URL (session_connections).
+        start_time: None,
+        max_expiration_time: None,
         authentication_type: Some(AuthenticationType::Api),
         network_access_configuration: None,
         instance_id: None,
         instance_drain_status: None,
     };
-    let url = streaming_url(
-        ctx,
-        json!({
-            "type": "END_USER",
-            "expires": expires as i64,
-            "awsAccountId": ctx.tenant.account,
-            "userId": req.user_id,
-            "catalogSource": format!("stack/{}", req.stack_name),
-            "fleetRef": format!("fleet/{}", req.fleet_name),
-            "applicationId": req.application_id.unwrap_or_default(),
-            "userContext": req.session_context.unwrap_or_default(),
-            "maxUserDurationInSecs": max_duration,
-            "sessionId": session.id,
-        }),
-    );
+    let grant = Grant {
+        application: req.application_id,
+        ..entry_grant(ctx, Target::Session(session.id.clone()), expires)
+    };
+    let url = ctx.streaming_url(&grant);
     if let Some(image_arn) = fleet.image_arn.clone() {
         license_usage::record_session(ctx, state, &image_arn, &session.user_id);
     }

@@ -1,0 +1,341 @@
+//! The HTTP side of streaming URLs. `GET /authenticate` is the URL an API call handed
+//! out: it connects a fleet session and forwards to the page. `GET /streaming` is the
+//! page, and `POST /streaming/{action}` runs its buttons. The signed grant in the query
+//! (or the form) is the only key they take: a browser following a URL carries no
+//! control token. What they change goes through dispatch and the journal like any write.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::context::RequestContext;
+use crate::dispatch::{dispatch, dispatch_control, WriteLog};
+use crate::error::ApiError;
+use crate::generated::operations::Operation;
+use crate::handlers::app_block_builders::packaged_block;
+use crate::handlers::session_connections::session_view;
+use crate::persistence::{not_durable, Journal};
+use crate::protocol::Protocol;
+use crate::session_pages::{self, Signed};
+use crate::state::Store;
+use crate::streaming::{Grant, Refusal, Stage, Target};
+use crate::tenant::Tenant;
+
+#[derive(Clone)]
+struct Portal {
+    store: Arc<Store>,
+    journal: Option<Arc<Journal>>,
+    config: Arc<Config>,
+}
+
+/// How long a builder's page stays open once its URL was used: AppStream's default
+/// longest session, 16 hours.
+const BUILDER_PAGE_SECONDS: f64 = 57_600.0;
+
+pub fn routes(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Arc<Config>) -> Router {
+    Router::new()
+        .route("/authenticate", get(authenticate))
+        .route("/streaming", get(show))
+        .route("/streaming/{action}", post(act))
+        .with_state(Portal {
+            store,
+            journal,
+            config,
+        })
+}
+
+#[derive(Deserialize)]
+struct SignedQuery {
+    parameters: String,
+    signature: String,
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    parameters: String,
+    signature: String,
+    /// The image's name, for "Create image".
+    #[serde(default)]
+    image_name: Option<String>,
+}
+
+/// An HTML answer that no cache keeps and no link leaks: its URL is a key.
+fn html(status: StatusCode, page: String) -> Response {
+    let mut response = (status, axum::response::Html(page)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn refused(status: StatusCode, title: &str, message: &str) -> Response {
+    html(status, session_pages::refused(title, message))
+}
+
+fn not_a_streaming_url() -> Response {
+    refused(
+        StatusCode::NOT_FOUND,
+        "Unknown streaming URL",
+        "This address is not a streaming URL of this emulator. Streaming URLs come from \
+         CreateStreamingURL, CreateImageBuilderStreamingURL and \
+         CreateAppBlockBuilderStreamingURL.",
+    )
+}
+
+fn gone(what: &str) -> Response {
+    refused(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &format!("{what} no longer exists in this account and Region."),
+    )
+}
+
+fn api_refusal(error: &ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    refused(status, "Refused", &error.message)
+}
+
+fn see_other(location: String) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+impl Portal {
+    /// The grant of a URL at `stage`, or the page that refuses it.
+    fn open(&self, parameters: &str, signature: &str, stage: Stage) -> Result<Grant, Response> {
+        let now = self.config.clock.now();
+        match self.config.streaming.open(parameters, signature, now) {
+            Ok(grant) if grant.stage == stage => Ok(grant),
+            Ok(_) | Err(Refusal::Malformed) => Err(not_a_streaming_url()),
+            Err(Refusal::Forged) => Err(refused(
+                StatusCode::FORBIDDEN,
+                "Invalid streaming URL",
+                "This streaming URL's signature does not match: it was changed, or made by \
+                 another run of the emulator. Ask for a new one.",
+            )),
+            Err(Refusal::Expired) => Err(refused(
+                StatusCode::FORBIDDEN,
+                "Expired streaming URL",
+                "This streaming URL has expired (its Validity has passed on the emulator's \
+                 clock). Ask for a new one.",
+            )),
+        }
+    }
+
+    fn log(&self) -> Option<&dyn WriteLog> {
+        self.journal.as_deref().map(|j| j as &dyn WriteLog)
+    }
+
+    async fn durable(&self, seq: Option<u64>) -> Result<(), ApiError> {
+        match (seq, &self.journal) {
+            (Some(seq), Some(journal)) => {
+                journal.wait_durable(seq).await.map_err(|e| not_durable(&e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs the test control `name` on `tenant`, durably.
+    async fn control(&self, tenant: &Tenant, name: &str, input: Value) -> Result<Value, ApiError> {
+        let (output, seq) = {
+            let ctx = RequestContext::arriving(tenant, &self.config);
+            dispatch_control(name, &ctx, &self.store, input, self.log())?
+        };
+        self.durable(seq).await?;
+        Ok(output)
+    }
+
+    /// Ends a session exactly as ExpireSession does: it is that operation.
+    async fn expire(&self, tenant: &Tenant, session_id: &str) -> Result<(), ApiError> {
+        let seq = {
+            let ctx = RequestContext::arriving(tenant, &self.config);
+            let input = json!({ "SessionId": session_id });
+            let op = Operation::ExpireSession;
+            dispatch(
+                op,
+                &ctx,
+                &self.store,
+                input,
+                Protocol::AwsJson11,
+                self.log(),
+            )?
+            .log_seq
+        };
+        self.durable(seq).await
+    }
+
+    /// The page `grant` opens, with `notice` (an action's refusal) and its status.
+    fn page(&self, grant: &Grant, signed: &Signed, notice: Option<&ApiError>) -> Response {
+        let tenant = Tenant {
+            account: grant.account.clone(),
+            region: grant.region.clone(),
+        };
+        let now = self.config.clock.now();
+        let status = notice
+            .and_then(|e| StatusCode::from_u16(e.status).ok())
+            .unwrap_or(StatusCode::OK);
+        let message = notice.map(|e| e.message.as_str());
+        let rendered = self
+            .store
+            .read_settled(&tenant, now, |state| match &grant.target {
+                Target::Session(id) => Some(match session_view(&tenant, state, id) {
+                    Some(view) => {
+                        let launched = grant.application.as_deref();
+                        session_pages::session(&view, launched, message, signed)
+                    }
+                    None => session_pages::ended(id),
+                }),
+                Target::ImageBuilder(name) => state.image_builders.get(name).map(|record| {
+                    let moving = record.transition.is_some();
+                    session_pages::image_builder(&record.builder, moving, message, signed)
+                }),
+                Target::AppBlockBuilder(name) => state.app_block_builders.get(name).map(|record| {
+                    let moving = record.transition.is_some();
+                    let block = packaged_block(state, name);
+                    session_pages::app_block_builder(
+                        &record.builder,
+                        block,
+                        moving,
+                        message,
+                        signed,
+                    )
+                }),
+            });
+        match rendered {
+            Some(page) => html(status, page),
+            None => match &grant.target {
+                Target::ImageBuilder(name) => gone(&format!("Image builder {name}")),
+                Target::AppBlockBuilder(name) => gone(&format!("App block builder {name}")),
+                Target::Session(id) => gone(&format!("Session {id}")),
+            },
+        }
+    }
+}
+
+/// The URL an API call handed out: a fleet session connects; every kind forwards to its
+/// page, whose grant lasts as long as the session may.
+async fn authenticate(
+    State(portal): State<Portal>,
+    query: Result<Query<SignedQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(signed)) = query else {
+        return not_a_streaming_url();
+    };
+    let grant = match portal.open(&signed.parameters, &signed.signature, Stage::Entry) {
+        Ok(grant) => grant,
+        Err(page) => return page,
+    };
+    let tenant = Tenant {
+        account: grant.account.clone(),
+        region: grant.region.clone(),
+    };
+    let now = portal.config.clock.now();
+    let mut until = now + BUILDER_PAGE_SECONDS;
+    if let Target::Session(id) = &grant.target {
+        let input = json!({ "session_id": id });
+        match portal.control(&tenant, "_connect_session", input).await {
+            Ok(session) => {
+                until = session["MaxExpirationTime"].as_f64().unwrap_or(until);
+            }
+            Err(e) if e.status == 404 => {
+                return html(StatusCode::OK, session_pages::ended(id));
+            }
+            Err(e) => return api_refusal(&e),
+        }
+    }
+    let page = Grant {
+        stage: Stage::Page,
+        expires: until.ceil() as i64,
+        ..grant
+    };
+    see_other(format!(
+        "/streaming?{}",
+        portal.config.streaming.query(&page)
+    ))
+}
+
+/// The page a used streaming URL leads to.
+async fn show(
+    State(portal): State<Portal>,
+    query: Result<Query<SignedQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(signed)) = query else {
+        return not_a_streaming_url();
+    };
+    match portal.open(&signed.parameters, &signed.signature, Stage::Page) {
+        Ok(grant) => portal.page(&grant, &sign(&signed.parameters, &signed.signature), None),
+        Err(page) => page,
+    }
+}
+
+fn sign<'a>(parameters: &'a str, signature: &'a str) -> Signed<'a> {
+    Signed {
+        parameters,
+        signature,
+    }
+}
+
+/// A page's button: then back to the page, or the page with why it was refused.
+async fn act(
+    State(portal): State<Portal>,
+    Path(action): Path<String>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return not_a_streaming_url();
+    };
+    let grant = match portal.open(&form.parameters, &form.signature, Stage::Page) {
+        Ok(grant) => grant,
+        Err(page) => return page,
+    };
+    let tenant = Tenant {
+        account: grant.account.clone(),
+        region: grant.region.clone(),
+    };
+    let done = match (action.as_str(), &grant.target) {
+        ("disconnect", Target::Session(id)) => portal
+            .control(&tenant, "_disconnect_session", json!({ "session_id": id }))
+            .await
+            .map(drop),
+        ("reconnect", Target::Session(id)) => portal
+            .control(&tenant, "_connect_session", json!({ "session_id": id }))
+            .await
+            .map(drop),
+        ("end", Target::Session(id)) => portal.expire(&tenant, id).await,
+        ("finish-packaging", Target::AppBlockBuilder(name)) => portal
+            .control(&tenant, "_finish_packaging", json!({ "name": name }))
+            .await
+            .map(drop),
+        ("create-image", Target::ImageBuilder(name)) => {
+            let image_name = form.image_name.clone().unwrap_or_default();
+            let input = json!({ "name": name, "image_name": image_name });
+            portal
+                .control(&tenant, "_create_image", input)
+                .await
+                .map(drop)
+        }
+        _ => return not_a_streaming_url(),
+    };
+    let signed = sign(&form.parameters, &form.signature);
+    match done {
+        Ok(()) => see_other(format!(
+            "/streaming?parameters={}&signature={}",
+            form.parameters, form.signature
+        )),
+        Err(e) => portal.page(&grant, &signed, Some(&e)),
+    }
+}
