@@ -106,6 +106,26 @@ fn api_refusal(error: &ApiError) -> Response {
     refused(status, "Refused", &error.message)
 }
 
+/// The page that refuses a URL: 404 when it is not one, 403 when it was forged or
+/// expired.
+fn refusal_page(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Malformed => not_a_streaming_url(),
+        Refusal::Forged => refused(
+            StatusCode::FORBIDDEN,
+            "Invalid streaming URL",
+            "This streaming URL's signature does not match: it was changed, or made by \
+             another run of the emulator. Ask for a new one.",
+        ),
+        Refusal::Expired => refused(
+            StatusCode::FORBIDDEN,
+            "Expired streaming URL",
+            "This streaming URL has expired (its Validity has passed on the emulator's \
+             clock). Ask for a new one.",
+        ),
+    }
+}
+
 fn see_other(location: String) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -115,24 +135,12 @@ fn see_other(location: String) -> Response {
 }
 
 impl Portal {
-    /// The grant of a URL at `stage`, or the page that refuses it.
-    fn open(&self, parameters: &str, signature: &str, stage: Stage) -> Result<Grant, Response> {
+    /// The grant of a URL at `stage`; one of the other stage does not open here.
+    fn open(&self, parameters: &str, signature: &str, stage: Stage) -> Result<Grant, Refusal> {
         let now = self.config.clock.now();
-        match self.config.streaming.open(parameters, signature, now) {
-            Ok(grant) if grant.stage == stage => Ok(grant),
-            Ok(_) | Err(Refusal::Malformed) => Err(not_a_streaming_url()),
-            Err(Refusal::Forged) => Err(refused(
-                StatusCode::FORBIDDEN,
-                "Invalid streaming URL",
-                "This streaming URL's signature does not match: it was changed, or made by \
-                 another run of the emulator. Ask for a new one.",
-            )),
-            Err(Refusal::Expired) => Err(refused(
-                StatusCode::FORBIDDEN,
-                "Expired streaming URL",
-                "This streaming URL has expired (its Validity has passed on the emulator's \
-                 clock). Ask for a new one.",
-            )),
+        match self.config.streaming.open(parameters, signature, now)? {
+            grant if grant.stage == stage => Ok(grant),
+            _ => Err(Refusal::Malformed),
         }
     }
 
@@ -237,7 +245,7 @@ async fn authenticate(
     };
     let grant = match portal.open(&signed.parameters, &signed.signature, Stage::Entry) {
         Ok(grant) => grant,
-        Err(page) => return page,
+        Err(refusal) => return refusal_page(refusal),
     };
     let tenant = Tenant {
         account: grant.account.clone(),
@@ -278,7 +286,7 @@ async fn show(
     };
     match portal.open(&signed.parameters, &signed.signature, Stage::Page) {
         Ok(grant) => portal.page(&grant, &sign(&signed.parameters, &signed.signature), None),
-        Err(page) => page,
+        Err(refusal) => refusal_page(refusal),
     }
 }
 
@@ -300,7 +308,7 @@ async fn act(
     };
     let grant = match portal.open(&form.parameters, &form.signature, Stage::Page) {
         Ok(grant) => grant,
-        Err(page) => return page,
+        Err(refusal) => return refusal_page(refusal),
     };
     let tenant = Tenant {
         account: grant.account.clone(),

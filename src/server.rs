@@ -124,6 +124,13 @@ const CONTROLS: &[(&str, &str, &[&str])] = &[
         "_create_image",
         &["name", "image_name"],
     ),
+    // What a user's browser does to a session, for tests that do not open its URL.
+    ("/_sessions/connect", "_connect_session", &["session_id"]),
+    (
+        "/_sessions/disconnect",
+        "_disconnect_session",
+        &["session_id"],
+    ),
 ];
 
 /// A control endpoint's refusal: `{"error": message}` with the error's status.

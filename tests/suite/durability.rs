@@ -517,3 +517,44 @@ async fn the_journal_is_compacted_while_serving() {
     stop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_session_connected_through_its_url_is_still_connected_after_a_restart() {
+    let dir = temp_dir("connected");
+    let (child, s) = start(&dir);
+    s.ok(Wire::Json, "CreateStack", json!({"Name": "st"})).await;
+    s.ok(Wire::Json, "CreateFleet", json!({"Name": "fl", "ImageName": "AppStream-WinServer2022-10-08-2025", "InstanceType": "stream.standard.small", "ComputeCapacity": {"DesiredInstances": 1}})).await;
+    s.ok(
+        Wire::Json,
+        "AssociateFleet",
+        json!({"StackName": "st", "FleetName": "fl"}),
+    )
+    .await;
+    s.ok(Wire::Json, "StartFleet", json!({"Name": "fl"})).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let url = s
+        .ok(
+            Wire::Json,
+            "CreateStreamingURL",
+            json!({"StackName": "st", "FleetName": "fl", "UserId": "user-1"}),
+        )
+        .await["StreamingURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opened = s.http().get(&url).send().await.unwrap();
+    assert_eq!(
+        opened.status().as_u16(),
+        200,
+        "followed to the session page"
+    );
+    let describe = json!({"StackName": "st", "FleetName": "fl"});
+    let before = s.ok(Wire::Json, "DescribeSessions", describe.clone()).await;
+    assert_eq!(before["Sessions"][0]["ConnectionState"], "CONNECTED");
+    stop(child);
+
+    let (child, s) = start(&dir);
+    let after = s.ok(Wire::Json, "DescribeSessions", describe).await;
+    assert_eq!(after, before);
+    stop(child);
+}

@@ -32,6 +32,7 @@ mod sdk_families;
 mod signatures;
 mod software;
 mod stacks;
+mod streaming;
 mod terraform;
 mod themes;
 mod ui;

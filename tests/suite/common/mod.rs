@@ -297,6 +297,15 @@ pub enum Wire {
 
 pub const WIRES: [Wire; 2] = [Wire::Json, Wire::Cbor];
 
+/// A timestamp member as epoch seconds: a number in JSON, a tagged epoch in CBOR.
+pub fn cbor_epoch(wire: Wire, v: &Value) -> f64 {
+    match wire {
+        Wire::Json => v.as_f64(),
+        Wire::Cbor => v["$epoch"].as_f64(),
+    }
+    .unwrap_or_else(|| panic!("{wire:?}: not a timestamp: {v}"))
+}
+
 impl Reply {
     /// The error code without the CBOR protocol's `com.amazonaws.appstream#` prefix.
     pub fn code(&self) -> &str {
