@@ -80,16 +80,17 @@ fn html(status: StatusCode, page: String) -> Response {
 }
 
 fn refused(status: StatusCode, title: &str, message: &str) -> Response {
-    html(status, session_pages::refused(title, message))
+    html(
+        status,
+        session_pages::refused(status.as_u16(), title, message),
+    )
 }
 
 fn not_a_streaming_url() -> Response {
     refused(
         StatusCode::NOT_FOUND,
         "Unknown streaming URL",
-        "This address is not a streaming URL of this emulator. Streaming URLs come from \
-         CreateStreamingURL, CreateImageBuilderStreamingURL and \
-         CreateAppBlockBuilderStreamingURL.",
+        "This address is not a streaming URL of this emulator.",
     )
 }
 

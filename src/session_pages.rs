@@ -314,11 +314,15 @@ pub fn app_block_builder(
     )
 }
 
-/// A URL refused: expired, forged, unknown, or naming what no longer exists.
-pub fn refused(title: &str, message: &str) -> String {
+/// A URL refused (expired, forged, unknown, or naming what no longer exists), with the
+/// HTTP status it is answered with.
+pub fn refused(status: u16, title: &str, message: &str) -> String {
     let body = html! {
-        div.bar style={ "background:" (bar_colour(None)) } { h1 { (title) } }
-        main { p id="refusal" { (message) } }
+        div.bar style={ "background:" (bar_colour(None)) } { h1 { (title) } span.who { "HTTP " (status) } }
+        main {
+            p id="refusal" { (message) }
+            p.muted { "Streaming URLs come from CreateStreamingURL, CreateImageBuilderStreamingURL and CreateAppBlockBuilderStreamingURL." }
+        }
     };
     page(title, None, body)
 }

@@ -37,6 +37,8 @@ fn help_explains_every_option() {
         "--verify-signatures",
         "--credentials",
         "--control-token",
+        "--streaming-url-base",
+        "--streaming-url-style",
         "APPSTREAM_LOCAL_CREDENTIALS",
         "APPSTREAM_LOCAL_HOST",
         "APPSTREAM_LOCAL_PORT",

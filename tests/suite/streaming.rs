@@ -84,8 +84,7 @@ async fn stack_and_fleet(s: &TestServer, wire: Wire) {
             "OrganizationLogoS3Location": {"S3Bucket": "bkt", "S3Key": "logo.png"},
             "FaviconS3Location": {"S3Bucket": "bkt", "S3Key": "f.ico"},
             "FooterLinks": [{"DisplayName": "Help", "FooterLinkURL": "https://help.example.com"},
-                {"DisplayName": "Sneaky", "FooterLinkURL": "javascript:alert(1)"}],
-            "State": "ENABLED"}),
+                {"DisplayName": "Sneaky", "FooterLinkURL": "javascript:alert(1)"}]}),
     )
     .await;
     s.ok(
@@ -573,4 +572,45 @@ async fn the_session_controls_connect_and_disconnect_without_a_browser() {
         .as_str()
         .unwrap()
         .contains("does not exist"));
+}
+
+#[tokio::test]
+async fn the_binary_takes_the_streaming_flags_and_refuses_a_bad_base() {
+    let log = crate::common::start_up_fails(&[
+        "--port",
+        "0",
+        "--streaming-url-base",
+        "appstream:4599/path",
+    ]);
+    assert!(
+        log.contains("invalid --streaming-url-base") && log.contains("http://appstream:4599"),
+        "{log}"
+    );
+    for (flags, expected) in [
+        (
+            ["--streaming-url-base", "https://streams.test"],
+            "https://streams.test/authenticate?parameters=",
+        ),
+        (
+            ["--streaming-url-style", "aws"],
+            "https://appstream2.us-east-1.aws.amazon.com/authenticate?parameters=",
+        ),
+    ] {
+        let mut args = vec!["--port", "0", "--transition-seconds", "0"];
+        args.extend(flags);
+        let (mut child, addr, _) = crate::common::spawn_binary(&args, &[]);
+        let s = TestServer::at(&addr);
+        stack_and_fleet(&s, Wire::Json).await;
+        let url = url_of(
+            &s.ok(
+                Wire::Json,
+                "CreateStreamingURL",
+                json!({"StackName": "st", "FleetName": "fl", "UserId": "gus"}),
+            )
+            .await,
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(url.starts_with(expected), "{url}");
+    }
 }
