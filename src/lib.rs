@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod auth;
+pub mod body;
 pub mod clock;
 pub mod config;
 pub mod context;

@@ -6,15 +6,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::body::read_body;
 use crate::config::Config;
 use crate::context::RequestContext;
 use crate::dispatch::{dispatch, dispatch_control, WriteLog};
@@ -299,12 +301,12 @@ fn sign<'a>(parameters: &'a str, signature: &'a str) -> Signed<'a> {
 }
 
 /// A page's button: then back to the page, or the page with why it was refused.
-async fn act(
-    State(portal): State<Portal>,
-    Path(action): Path<String>,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Response {
-    let Ok(Form(form)) = form else {
+async fn act(State(portal): State<Portal>, Path(action): Path<String>, body: Body) -> Response {
+    let bytes = match read_body(body, &portal.config).await {
+        Ok(bytes) => bytes,
+        Err(e) => return api_refusal(&e),
+    };
+    let Ok(form) = serde_urlencoded::from_bytes::<ActionForm>(&bytes) else {
         return not_a_streaming_url();
     };
     let grant = match portal.open(&form.parameters, &form.signature, Stage::Page) {

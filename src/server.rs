@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
 use crate::auth::{is_account, is_region, tenant};
+use crate::body::read_body;
 use crate::config::Config;
 use crate::context::{RequestContext, TransitionFailure};
 use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
@@ -137,23 +138,6 @@ const CONTROLS: &[(&str, &str, &[&str])] = &[
 fn control_error(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, Json(json!({"error": error.message}))).into_response()
-}
-
-/// Reads a request's whole body within `--max-body-bytes` and the body deadline; every
-/// route that takes a body reads it through here.
-async fn read_body(body: Body, config: &Config) -> Result<Bytes, ApiError> {
-    let limit = config.max_body_bytes;
-    let deadline = config.body_timeout;
-    let read = axum::body::to_bytes(body, limit);
-    let read = if deadline.is_zero() {
-        // Zero means no deadline.
-        read.await
-    } else {
-        tokio::time::timeout(deadline, read)
-            .await
-            .map_err(|_| ApiError::body_timeout(deadline))?
-    };
-    read.map_err(|_| ApiError::too_large(limit))
 }
 
 /// The account and Region a control request names: both or neither.

@@ -157,10 +157,11 @@ async fn app_block_builders_package_one_app_block_through_their_lifecycle() {
                 json!({"AppBlockBuilderName": "b"}),
             )
             .await;
-        assert!(url["StreamingURL"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://"));
+        let link = url["StreamingURL"].as_str().unwrap();
+        assert!(
+            link.starts_with(&format!("{}/authenticate?", s.url)),
+            "{link}"
+        );
         s.ok(
             wire,
             "UpdateAppBlockBuilder",

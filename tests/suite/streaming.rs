@@ -614,3 +614,18 @@ async fn the_binary_takes_the_streaming_flags_and_refuses_a_bad_base() {
         assert!(url.starts_with(expected), "{url}");
     }
 }
+
+#[tokio::test]
+async fn a_button_body_is_read_within_the_servers_limits() {
+    let s = start_with(appstream_local::Config {
+        max_body_bytes: 1024,
+        ..Default::default()
+    })
+    .await;
+    let (status, _, page) = press(&s, "end", &"x".repeat(2048)).await;
+    assert_eq!(status, 413, "{page}");
+    assert!(page.contains("HTTP 413"), "{page}");
+    let (status, _, page) = press(&s, "end", "parameters=only").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("not a streaming URL"), "{page}");
+}
