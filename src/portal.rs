@@ -191,10 +191,7 @@ impl Portal {
 
     /// The page `grant` opens, with `notice` (an action's refusal) and its status.
     fn page(&self, grant: &Grant, signed: &Signed, notice: Option<&ApiError>) -> Response {
-        let tenant = Tenant {
-            account: grant.account.clone(),
-            region: grant.region.clone(),
-        };
+        let tenant = grant.tenant();
         let now = self.config.clock.now();
         let status = notice
             .and_then(|e| StatusCode::from_u16(e.status).ok())
@@ -250,10 +247,7 @@ async fn authenticate(
         Ok(grant) => grant,
         Err(refusal) => return refusal_page(refusal),
     };
-    let tenant = Tenant {
-        account: grant.account.clone(),
-        region: grant.region.clone(),
-    };
+    let tenant = grant.tenant();
     let now = portal.config.clock.now();
     let mut until = now + BUILDER_PAGE_SECONDS;
     if let Target::Session(id) = &grant.target {
@@ -313,10 +307,7 @@ async fn act(State(portal): State<Portal>, Path(action): Path<String>, body: Bod
         Ok(grant) => grant,
         Err(refusal) => return refusal_page(refusal),
     };
-    let tenant = Tenant {
-        account: grant.account.clone(),
-        region: grant.region.clone(),
-    };
+    let tenant = grant.tenant();
     let done = match (action.as_str(), &grant.target) {
         ("disconnect", Target::Session(id)) => portal
             .control(&tenant, "_disconnect_session", json!({ "session_id": id }))

@@ -58,6 +58,16 @@ pub struct Grant {
     pub application: Option<String>,
 }
 
+impl Grant {
+    /// The account and Region the grant opens something in.
+    pub fn tenant(&self) -> crate::tenant::Tenant {
+        crate::tenant::Tenant {
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
 /// Why a URL's grant was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
