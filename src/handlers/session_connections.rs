@@ -85,7 +85,7 @@ pub struct SessionView {
     pub stack: Option<Stack>,
     pub fleet: Option<Fleet>,
     /// The enabled applications of an Elastic fleet, or the catalogue of the fleet's
-    /// image. Entitlements select applications only for SAML users: streaming-URL users
+    /// image and the license-included applications installed in it. Entitlements select applications only for SAML users: streaming-URL users
     /// are entitled to all of a stack's (AWS's documentation).
     pub applications: Vec<Application>,
     /// The fleet streams a whole desktop rather than applications.
@@ -139,13 +139,25 @@ fn applications_of(tenant: &Tenant, state: &RegionState, fleet: &Fleet) -> Vec<A
             .cloned()
             .collect();
     }
-    fleet
-        .image_arn
-        .as_deref()
-        .and_then(|arn| lookup_by_arn(tenant, state, arn))
+    let Some(arn) = fleet.image_arn.as_deref() else {
+        return Vec::new();
+    };
+    let catalogue = lookup_by_arn(tenant, state, arn)
         .and_then(|image| image.applications)
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| a.enabled != Some(false))
-        .collect()
+        .filter(|a| a.enabled != Some(false));
+    // License-included applications installed in a builder reach users of the image too.
+    let installed = state
+        .images
+        .values()
+        .filter(|record| record.image.arn.as_deref() == Some(arn))
+        .flat_map(|record| record.software.iter())
+        .map(|name| Application {
+            name: Some(name.clone()),
+            display_name: Some(name.replace('_', " ")),
+            enabled: Some(true),
+            ..Default::default()
+        });
+    catalogue.chain(installed).collect()
 }

@@ -151,14 +151,26 @@ async fn an_image_made_in_a_builder_carries_its_software_and_sessions_record_lic
         .await;
         s.ok(wire, "StartFleet", json!({"Name": "f"})).await;
         settle().await;
+        let mut urls = Vec::new();
         for user in ["carol", "alice", "carol"] {
-            s.ok(
-                wire,
-                "CreateStreamingURL",
-                json!({"StackName": "s", "FleetName": "f", "UserId": user}),
-            )
-            .await;
+            let url = s
+                .ok(
+                    wire,
+                    "CreateStreamingURL",
+                    json!({"StackName": "s", "FleetName": "f", "UserId": user}),
+                )
+                .await["StreamingURL"]
+                .clone();
+            urls.push(url.as_str().unwrap().to_string());
         }
+        // The session page offers the installed applications.
+        let page = s.http().get(&urls[0]).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains(&format!("data-app=\"{OFFICE}\""))
+                && page.contains(&OFFICE.replace('_', " ")),
+            "{page}"
+        );
         let period = chrono::Utc::now().format("%Y-%m").to_string();
         let usage = s
             .ok(
