@@ -7,6 +7,7 @@ pub mod body;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod control_token;
 pub mod dispatch;
 pub mod error;
 pub mod exercise;

@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::auth::{is_account, is_region, tenant};
 use crate::body::read_body;
@@ -70,8 +69,8 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         );
     }
     let controls = controls.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        require_control_token,
+        state.config.control_token.clone(),
+        crate::control_token::require,
     ));
     // Streaming pages take the signed URL as their key instead of the control token.
     let portal = crate::portal::routes(
@@ -86,30 +85,6 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         .fallback(api)
         .with_state(state)
         .merge(portal)
-}
-
-/// With `--control-token`, the `/_` controls answer only `Authorization: Bearer TOKEN`.
-async fn require_control_token(
-    State(app): State<AppState>,
-    request: axum::extract::Request,
-    next: middleware::Next,
-) -> Response {
-    if let Some(token) = &app.config.control_token {
-        let given = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !bool::from(given.as_bytes().ct_eq(token.0.as_bytes())) {
-            return control_error(&ApiError::new(
-                "Unauthorized",
-                401,
-                "The /_ controls need the header Authorization: Bearer <the --control-token>.",
-            ));
-        }
-    }
-    next.run(request).await
 }
 
 /// The state-changing test controls: their path, the name dispatch and the journal know

@@ -262,3 +262,13 @@ pub fn not_found(family: &str, name: &str) -> String {
     };
     page("Not found", false, body)
 }
+
+/// The page for a browser without the control token: how to give it once.
+pub fn needs_token(path: &str, parameter: &str, why: &str) -> String {
+    let body = html! {
+        h1 { "Control token needed" }
+        p { (why) " Open this page once as " code { (path) "?" (parameter) "=TOKEN" }
+            " (with the server's token); the browser then keeps it in a cookie for the state browser only." }
+    };
+    page("Control token needed", false, body)
+}

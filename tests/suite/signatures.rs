@@ -213,6 +213,55 @@ async fn the_control_token_guards_every_control_but_health() {
 }
 
 #[tokio::test]
+async fn a_browser_gives_the_control_token_once_and_keeps_it_for_the_state_browser_only() {
+    let s = verifying().await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str, cookie: Option<&str>| {
+        let request = browser.get(format!("{}{path}", s.url));
+        match cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+        .send()
+    };
+    let refused = get("/_ui", None).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("/_ui?control_token=TOKEN"), "{page}");
+    let wrong = get("/_ui?control_token=let-me-out", None).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+
+    let given = get("/_ui?control_token=let-me-in", None).await.unwrap();
+    assert_eq!(given.status(), 303);
+    assert_eq!(given.headers()["location"], "/_ui");
+    let set = given.headers()["set-cookie"].to_str().unwrap().to_string();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/_ui"] {
+        assert!(set.contains(part), "{set}");
+    }
+    let cookie = set.split(';').next().unwrap();
+    let overview = get("/_ui", Some(cookie)).await.unwrap();
+    assert_eq!(overview.status(), 200);
+    assert!(overview.text().await.unwrap().contains("Emulated state"));
+    // The cookie opens nothing else, and no control that changes state.
+    assert_eq!(get("/_state", Some(cookie)).await.unwrap().status(), 401);
+    let reset = browser
+        .post(format!("{}/_reset", s.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 401);
+    let forged = get("/_ui", Some("appstream_local_control=let-me-out"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+}
+
+#[tokio::test]
 async fn two_embedded_servers_stay_independent() {
     let a = appstream_local::Server::builder()
         .port(0)
