@@ -2,7 +2,7 @@
 //! resources with their state (colour-coded), key fields, tags and associations, and a
 //! page per resource with its whole description. Pages are rendered with maud, which
 //! escapes every value; they load nothing from the network, and refresh themselves
-//! only while a transition is under way.
+//! only while a transition is under way or a session lives.
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -79,8 +79,8 @@ fn state_class(state: &str, moving: bool) -> &'static str {
 }
 
 /// Whether a stored record has a transition under way: it will change on its own, so a
-/// page showing it refreshes itself. (A session, say, has none: it stays PENDING until
-/// someone acts.)
+/// page showing it refreshes itself. (A session has none: it changes when its user
+/// acts, which `Refresh::Sessions` covers.)
 fn moving(record: &Value) -> bool {
     record.get("transition").is_some_and(|t| !t.is_null())
 }
@@ -96,13 +96,39 @@ fn encode(part: &str) -> String {
     utf8_percent_encode(part, SEGMENT).to_string()
 }
 
-fn page(title: &str, refresh: bool, body: Markup) -> String {
+/// How often a page looks again by itself.
+#[derive(Clone, Copy, PartialEq)]
+enum Refresh {
+    Never,
+    /// Every 2 s while a transition runs: it ends on its own, soon.
+    Transitions,
+    /// Every 5 s while a session lives: its user connects, disconnects or ends it from
+    /// a browser at any moment.
+    Sessions,
+}
+
+impl Refresh {
+    fn of(moving: bool) -> Refresh {
+        if moving {
+            Refresh::Transitions
+        } else {
+            Refresh::Never
+        }
+    }
+}
+
+fn page(title: &str, refresh: Refresh, body: Markup) -> String {
+    let seconds = match refresh {
+        Refresh::Never => None,
+        Refresh::Transitions => Some(2),
+        Refresh::Sessions => Some(5),
+    };
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
-                @if refresh { meta http-equiv="refresh" content="2"; }
+                @if let Some(seconds) = seconds { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " · appstream-local" }
                 style { (PreEscaped(STYLE)) }
             }
@@ -155,8 +181,14 @@ pub fn overview(store: &Store, now: f64) -> String {
             (associations(state))
         }
     };
-    let moving = tenants.iter().any(|(_, state)| any_moving(state));
-    page("State", moving, body)
+    let refresh = if tenants.iter().any(|(_, state)| any_moving(state)) {
+        Refresh::Transitions
+    } else if tenants.iter().any(|(_, state)| has_sessions(state)) {
+        Refresh::Sessions
+    } else {
+        Refresh::Never
+    };
+    page("State", refresh, body)
 }
 
 /// Whether any resource of `state` has a transition under way.
@@ -166,6 +198,10 @@ fn any_moving(state: &Value) -> bool {
             .as_object()
             .is_some_and(|records| records.values().any(moving))
     })
+}
+
+fn has_sessions(state: &Value) -> bool {
+    state["sessions"].as_object().is_some_and(|s| !s.is_empty())
 }
 
 fn families(tenant: &Tenant, state: &Value) -> Markup {
@@ -250,7 +286,7 @@ pub fn resource(
         }
         pre { (shown) }
     };
-    Some(page(key, moving, body))
+    Some(page(key, Refresh::of(moving), body))
 }
 
 /// The page for a resource that does not exist.
@@ -260,7 +296,7 @@ pub fn not_found(family: &str, name: &str) -> String {
         p { "There is no " (family) " named " code { (name) } " in this account and Region." }
         p { a href="/_ui" { "All state" } }
     };
-    page("Not found", false, body)
+    page("Not found", Refresh::Never, body)
 }
 
 /// The page for a browser without the control token: how to give it once.
@@ -270,5 +306,5 @@ pub fn needs_token(path: &str, parameter: &str, why: &str) -> String {
         p { (why) " Open this page once as " code { (path) "?" (parameter) "=TOKEN" }
             " (with the server's token); the browser then keeps it in a cookie for the state browser only." }
     };
-    page("Control token needed", false, body)
+    page("Control token needed", Refresh::Never, body)
 }

@@ -1,6 +1,6 @@
 //! The state browser at `/_ui`, over HTTP: it lists what every account holds, escapes
 //! every value, links each resource to its description, and refreshes itself only while
-//! a transition is under way.
+//! a transition is under way (every 2 s) or a session lives (every 5 s).
 
 use std::time::Duration;
 
@@ -90,6 +90,15 @@ async fn the_state_browser_lists_hundreds_of_resources_and_escapes_every_value()
     let (_, settled) = page(&s, "/_ui").await;
     assert!(settled.contains(r#"<span class="state ok">RUNNING</span>"#));
     assert!(!settled.contains("http-equiv"), "nothing moves: no refresh");
+    // A live session can change whenever its user acts: the page looks every 5 s.
+    s.ok(
+        Wire::Json,
+        "CreateStreamingURL",
+        json!({"StackName": "hostile", "FleetName": "f", "UserId": "watcher"}),
+    )
+    .await;
+    let (_, live) = page(&s, "/_ui").await;
+    assert!(live.contains(r#"<meta http-equiv="refresh" content="5">"#));
 
     let (status, hostile) = page(&s, "/_ui/000000000000/us-east-1/stacks/hostile").await;
     assert_eq!(status, 200);
