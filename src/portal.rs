@@ -26,9 +26,9 @@ use crate::handlers::app_block_builders::packaged_block;
 use crate::handlers::session_connections::session_view;
 use crate::persistence::{not_durable, Journal};
 use crate::protocol::Protocol;
-use crate::session_pages::{self, Signed};
+use crate::session_pages;
 use crate::state::Store;
-use crate::streaming::{Grant, Refusal, Stage, Target};
+use crate::streaming::{Grant, Refusal, Signed, Stage, Target};
 use crate::tenant::Tenant;
 
 #[derive(Clone)]
@@ -55,15 +55,9 @@ pub fn routes(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Arc<Conf
 }
 
 #[derive(Deserialize)]
-struct SignedQuery {
-    parameters: String,
-    signature: String,
-}
-
-#[derive(Deserialize)]
 struct ActionForm {
-    parameters: String,
-    signature: String,
+    #[serde(flatten)]
+    signed: Signed,
     /// The image's name, for "Create image".
     #[serde(default)]
     image_name: Option<String>,
@@ -139,9 +133,9 @@ fn see_other(location: String) -> Response {
 
 impl Portal {
     /// The grant of a URL at `stage`; one of the other stage does not open here.
-    fn open(&self, parameters: &str, signature: &str, stage: Stage) -> Result<Grant, Refusal> {
+    fn open(&self, signed: &Signed, stage: Stage) -> Result<Grant, Refusal> {
         let now = self.config.clock.now();
-        match self.config.streaming.open(parameters, signature, now)? {
+        match self.config.streaming.open(signed, now)? {
             grant if grant.stage == stage => Ok(grant),
             _ => Err(Refusal::Malformed),
         }
@@ -197,39 +191,44 @@ impl Portal {
             .and_then(|e| StatusCode::from_u16(e.status).ok())
             .unwrap_or(StatusCode::OK);
         let message = notice.map(|e| e.message.as_str());
+        // A page, or what it showed and no longer exists.
         let rendered = self
             .store
             .read_settled(&tenant, now, |state| match &grant.target {
-                Target::Session(id) => Some(match session_view(&tenant, state, id) {
+                Target::Session(id) => Ok(match session_view(&tenant, state, id) {
                     Some(view) => {
                         let launched = grant.application.as_deref();
                         session_pages::session(&view, launched, message, signed)
                     }
                     None => session_pages::ended(id),
                 }),
-                Target::ImageBuilder(name) => state.image_builders.get(name).map(|record| {
-                    let moving = record.transition.is_some();
-                    session_pages::image_builder(&record.builder, moving, message, signed)
-                }),
-                Target::AppBlockBuilder(name) => state.app_block_builders.get(name).map(|record| {
-                    let moving = record.transition.is_some();
-                    let block = packaged_block(state, name);
-                    session_pages::app_block_builder(
-                        &record.builder,
-                        block,
-                        moving,
-                        message,
-                        signed,
-                    )
-                }),
+                Target::ImageBuilder(name) => match state.image_builders.get(name) {
+                    Some(record) => {
+                        let moving = record.transition.is_some();
+                        Ok(session_pages::image_builder(
+                            &record.builder,
+                            moving,
+                            message,
+                            signed,
+                        ))
+                    }
+                    None => Err(format!("Image builder {name}")),
+                },
+                Target::AppBlockBuilder(name) => match state.app_block_builders.get(name) {
+                    Some(record) => {
+                        let moving = record.transition.is_some();
+                        let block = packaged_block(state, name);
+                        let builder = &record.builder;
+                        Ok(session_pages::app_block_builder(
+                            builder, block, moving, message, signed,
+                        ))
+                    }
+                    None => Err(format!("App block builder {name}")),
+                },
             });
         match rendered {
-            Some(page) => html(status, page),
-            None => match &grant.target {
-                Target::ImageBuilder(name) => gone(&format!("Image builder {name}")),
-                Target::AppBlockBuilder(name) => gone(&format!("App block builder {name}")),
-                Target::Session(id) => gone(&format!("Session {id}")),
-            },
+            Ok(page) => html(status, page),
+            Err(what) => gone(&what),
         }
     }
 }
@@ -238,12 +237,12 @@ impl Portal {
 /// page, whose grant lasts as long as the session may.
 async fn authenticate(
     State(portal): State<Portal>,
-    query: Result<Query<SignedQuery>, QueryRejection>,
+    query: Result<Query<Signed>, QueryRejection>,
 ) -> Response {
     let Ok(Query(signed)) = query else {
         return not_a_streaming_url();
     };
-    let grant = match portal.open(&signed.parameters, &signed.signature, Stage::Entry) {
+    let grant = match portal.open(&signed, Stage::Entry) {
         Ok(grant) => grant,
         Err(refusal) => return refusal_page(refusal),
     };
@@ -269,28 +268,21 @@ async fn authenticate(
     };
     see_other(format!(
         "/streaming?{}",
-        portal.config.streaming.query(&page)
+        portal.config.streaming.sign(&page).query()
     ))
 }
 
 /// The page a used streaming URL leads to.
 async fn show(
     State(portal): State<Portal>,
-    query: Result<Query<SignedQuery>, QueryRejection>,
+    query: Result<Query<Signed>, QueryRejection>,
 ) -> Response {
     let Ok(Query(signed)) = query else {
         return not_a_streaming_url();
     };
-    match portal.open(&signed.parameters, &signed.signature, Stage::Page) {
-        Ok(grant) => portal.page(&grant, &sign(&signed.parameters, &signed.signature), None),
+    match portal.open(&signed, Stage::Page) {
+        Ok(grant) => portal.page(&grant, &signed, None),
         Err(refusal) => refusal_page(refusal),
-    }
-}
-
-fn sign<'a>(parameters: &'a str, signature: &'a str) -> Signed<'a> {
-    Signed {
-        parameters,
-        signature,
     }
 }
 
@@ -303,7 +295,7 @@ async fn act(State(portal): State<Portal>, Path(action): Path<String>, body: Bod
     let Ok(form) = serde_urlencoded::from_bytes::<ActionForm>(&bytes) else {
         return not_a_streaming_url();
     };
-    let grant = match portal.open(&form.parameters, &form.signature, Stage::Page) {
+    let grant = match portal.open(&form.signed, Stage::Page) {
         Ok(grant) => grant,
         Err(refusal) => return refusal_page(refusal),
     };
@@ -332,12 +324,8 @@ async fn act(State(portal): State<Portal>, Path(action): Path<String>, body: Bod
         }
         _ => return not_a_streaming_url(),
     };
-    let signed = sign(&form.parameters, &form.signature);
     match done {
-        Ok(()) => see_other(format!(
-            "/streaming?parameters={}&signature={}",
-            form.parameters, form.signature
-        )),
-        Err(e) => portal.page(&grant, &signed, Some(&e)),
+        Ok(()) => see_other(format!("/streaming?{}", form.signed.query())),
+        Err(e) => portal.page(&grant, &form.signed, Some(&e)),
     }
 }

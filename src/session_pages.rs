@@ -11,6 +11,8 @@ use crate::generated::types::{
     ThemeStyling, UserSetting,
 };
 use crate::handlers::session_connections::SessionView;
+use crate::streaming::Signed;
+use crate::ui::{state_class, BADGE_STYLE};
 
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2430;background:#eef1f5;min-height:100vh;display:flex;flex-direction:column}
@@ -26,20 +28,12 @@ main{padding:20px 24px;flex:1;max-width:1100px}
 .icon{width:48px;height:48px;border-radius:10px;margin:0 auto 6px;color:#fff;font:600 22px/48px system-ui;background:#546a86}
 table{border-collapse:collapse;background:#fff;min-width:480px}
 th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #e3e6ea}th{font-weight:600;width:170px}
-.state{display:inline-block;padding:1px 9px;border-radius:10px;font-size:12px;font-weight:600}
-.ok{background:#d7f5dd;color:#1b6b2c}.busy{background:#fff1c7;color:#7a5800}.idle{background:#e6e8eb;color:#444}.bad{background:#fbd9d7;color:#9b1c13}
 form{display:inline}button{font:inherit;padding:6px 14px;border-radius:6px;border:1px solid #8d99a8;background:#fff;cursor:pointer;margin-right:8px}
 button.danger{border-color:#c0392b;color:#9b1c13}button.primary{background:#1a5fb4;border-color:#1a5fb4;color:#fff}
 input[type=text]{font:inherit;padding:5px 8px;border:1px solid #8d99a8;border-radius:6px}
 .actions{margin:20px 0}.notice{background:#fbd9d7;color:#9b1c13;padding:8px 12px;border-radius:6px;margin-bottom:12px}
 .muted{color:#6b7480}footer{padding:10px 24px;background:#fff;border-top:1px solid #d9dee5}footer a{margin-right:16px}
 ";
-
-/// The signed `parameters` and `signature` a page's buttons send back.
-pub struct Signed<'a> {
-    pub parameters: &'a str,
-    pub signature: &'a str,
-}
 
 /// How often a live session's page looks again, so that a session ended or changed
 /// through the API shows on the page.
@@ -55,7 +49,7 @@ fn page(title: &str, refresh: Option<u32>, body: Markup) -> String {
                 meta name="referrer" content="no-referrer";
                 @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " · AppStream 2.0 (appstream-local)" }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(BADGE_STYLE)) }
             }
             body { (body) }
         }
@@ -84,6 +78,7 @@ fn button(action: &str, label: &str, class: &str, signed: &Signed) -> Markup {
 }
 
 fn hidden(signed: &Signed) -> Markup {
+    // The page's own grant, which its buttons send back.
     html! {
         input type="hidden" name="parameters" value=(signed.parameters);
         input type="hidden" name="signature" value=(signed.signature);
@@ -184,7 +179,7 @@ pub fn session(
                 tr { th { "Stack" } td { (session.stack_name) @if stack_title != session.stack_name { span.muted { " (" (stack_title) ")" } } } }
                 tr { th { "Fleet" } td { (session.fleet_name) @if let Some(fleet) = &view.fleet { span.muted { " · " (fleet.instance_type) } } } }
                 tr { th { "Session id" } td { code { (session.id) } } }
-                tr { th { "State" } td { span.state.ok id="state" { (session.state.as_str()) } } }
+                tr { th { "State" } td { (state_badge(session.state.as_str(), false)) } }
                 tr { th { "Started" } td { (time(session.start_time)) } }
                 tr { th { "Ends at the latest" } td { (time(session.max_expiration_time)) } }
             }
@@ -225,13 +220,30 @@ pub fn ended(session_id: &str) -> String {
 }
 
 fn state_badge(state: &str, moving: bool) -> Markup {
-    let class = match state {
-        _ if moving => "busy",
-        "RUNNING" | "ACTIVE" => "ok",
-        s if s.contains("FAIL") => "bad",
-        _ => "idle",
+    html! { span class={ "state " (state_class(state, moving)) } id="state" { (state) } }
+}
+
+/// A builder's page: its title and state, an action's refusal if there was one, and
+/// `content`; it looks again while the builder's state changes on its own.
+fn builder_page(
+    title: &str,
+    name: &str,
+    state: &str,
+    moving: bool,
+    notice: Option<&str>,
+    content: Markup,
+) -> String {
+    let body = html! {
+        div.bar style={ "background:" (bar_colour(None)) } {
+            h1 { (title) " " (name) }
+            (state_badge(state, moving))
+        }
+        main {
+            @if let Some(notice) = notice { div.notice { (notice) } }
+            (content)
+        }
     };
-    html! { span class={ "state " (class) } id="state" { (state) } }
+    page(name, moving.then_some(TRANSITION_REFRESH_SECONDS), body)
 }
 
 /// An image builder's page; a RUNNING builder can make an image from here.
@@ -242,13 +254,7 @@ pub fn image_builder(
     signed: &Signed,
 ) -> String {
     let state = builder.state.map_or("-", |s| s.as_str());
-    let body = html! {
-        div.bar style={ "background:" (bar_colour(None)) } {
-            h1 { "Image builder " (builder.name) }
-            (state_badge(state, moving))
-        }
-        main {
-            @if let Some(notice) = notice { div.notice { (notice) } }
+    let content = html! {
             table {
                 tr { th { "Name" } td { (builder.name) } }
                 tr { th { "Instance type" } td { (builder.instance_type.clone().unwrap_or_default()) } }
@@ -265,12 +271,14 @@ pub fn image_builder(
                     }
                 }
             }
-        }
     };
-    page(
+    builder_page(
+        "Image builder",
         &builder.name,
-        moving.then_some(TRANSITION_REFRESH_SECONDS),
-        body,
+        state,
+        moving,
+        notice,
+        content,
     )
 }
 
@@ -284,20 +292,14 @@ pub fn app_block_builder(
 ) -> String {
     let state = builder.state.as_str();
     let block_state = block.and_then(|b| b.state).map_or("-", |s| s.as_str());
-    let body = html! {
-        div.bar style={ "background:" (bar_colour(None)) } {
-            h1 { "App block builder " (builder.name) }
-            (state_badge(state, moving))
-        }
-        main {
-            @if let Some(notice) = notice { div.notice { (notice) } }
+    let content = html! {
             table {
                 tr { th { "Name" } td { (builder.name) } }
                 tr { th { "Instance type" } td { (builder.instance_type) } }
                 tr { th { "Platform" } td { (builder.platform.as_str()) } }
                 tr { th { "App block" } td {
                     @match block {
-                        Some(block) => { (block.name) " " span class={ "state " (if block_state == "ACTIVE" { "ok" } else { "idle" }) } id="block-state" { (block_state) } },
+                        Some(block) => { (block.name) " " span class={ "state " (state_class(block_state, false)) } id="block-state" { (block_state) } },
                         None => span.muted { "none associated" },
                     }
                 } }
@@ -305,12 +307,14 @@ pub fn app_block_builder(
             @if state == "RUNNING" && block.is_some() && block_state != "ACTIVE" {
                 div.actions { (button("finish-packaging", "Finish packaging", "primary", signed)) }
             }
-        }
     };
-    page(
+    builder_page(
+        "App block builder",
         &builder.name,
-        moving.then_some(TRANSITION_REFRESH_SECONDS),
-        body,
+        state,
+        moving,
+        notice,
+        content,
     )
 }
 

@@ -68,6 +68,24 @@ impl Grant {
     }
 }
 
+/// A grant as a URL carries it: `parameters` (the grant, base64url) and `signature`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Signed {
+    pub parameters: String,
+    pub signature: String,
+}
+
+impl Signed {
+    /// `parameters=...&signature=...`. Both are base64url once opened, so URL-safe as
+    /// they are.
+    pub fn query(&self) -> String {
+        format!(
+            "parameters={}&signature={}",
+            self.parameters, self.signature
+        )
+    }
+}
+
 /// Why a URL's grant was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -126,28 +144,31 @@ impl StreamingUrls {
             Stage::Entry => "/authenticate",
             Stage::Page => "/streaming",
         };
-        format!("{base}{path}?{}", self.query(grant))
+        format!("{base}{path}?{}", self.sign(grant).query())
     }
 
-    /// `parameters=...&signature=...` for `grant`; both are URL-safe as they are.
-    pub fn query(&self, grant: &Grant) -> String {
+    /// `grant`, encoded and signed.
+    pub fn sign(&self, grant: &Grant) -> Signed {
         let parameters = URL_SAFE_NO_PAD.encode(serde_json::to_vec(grant).unwrap_or_default());
         let signature =
             URL_SAFE_NO_PAD.encode(self.mac(parameters.as_bytes()).finalize().into_bytes());
-        format!("parameters={parameters}&signature={signature}")
+        Signed {
+            parameters,
+            signature,
+        }
     }
 
-    /// The grant a URL's `parameters` and `signature` carry, if this process signed it
-    /// and its time (epoch seconds `now`) has not passed.
-    pub fn open(&self, parameters: &str, signature: &str, now: f64) -> Result<Grant, Refusal> {
+    /// The grant `signed` carries, if this process signed it and its time (epoch seconds
+    /// `now`) has not passed.
+    pub fn open(&self, signed: &Signed, now: f64) -> Result<Grant, Refusal> {
         let signature = URL_SAFE_NO_PAD
-            .decode(signature)
+            .decode(&signed.signature)
             .map_err(|_| Refusal::Malformed)?;
-        self.mac(parameters.as_bytes())
+        self.mac(signed.parameters.as_bytes())
             .verify_slice(&signature)
             .map_err(|_| Refusal::Forged)?;
         let grant: Grant = URL_SAFE_NO_PAD
-            .decode(parameters)
+            .decode(&signed.parameters)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or(Refusal::Malformed)?;
@@ -204,13 +225,13 @@ mod tests {
         }
     }
 
-    fn split(url: &str) -> (String, String) {
+    fn split(url: &str) -> Signed {
         let query = url.split_once('?').unwrap().1;
         let (p, s) = query.split_once('&').unwrap();
-        (
-            p.strip_prefix("parameters=").unwrap().to_string(),
-            s.strip_prefix("signature=").unwrap().to_string(),
-        )
+        Signed {
+            parameters: p.strip_prefix("parameters=").unwrap().to_string(),
+            signature: s.strip_prefix("signature=").unwrap().to_string(),
+        }
     }
 
     #[test]
@@ -218,17 +239,24 @@ mod tests {
         let urls = StreamingUrls::default();
         let url = urls.url(Some("localhost:4599"), &grant(1000));
         assert!(url.starts_with("http://localhost:4599/authenticate?parameters="));
-        let (p, s) = split(&url);
-        assert_eq!(urls.open(&p, &s, 999.5), Ok(grant(1000)));
-        assert_eq!(urls.open(&p, &s, 1000.5), Err(Refusal::Expired));
+        let signed = split(&url);
+        assert_eq!(urls.open(&signed, 999.5), Ok(grant(1000)));
+        assert_eq!(urls.open(&signed, 1000.5), Err(Refusal::Expired));
         assert_eq!(
-            StreamingUrls::default().open(&p, &s, 0.0),
+            StreamingUrls::default().open(&signed, 0.0),
             Err(Refusal::Forged)
         );
         // A grant changed to last longer is refused.
-        let (longer, _) = split(&urls.url(None, &grant(9999)));
-        assert_eq!(urls.open(&longer, &s, 0.0), Err(Refusal::Forged));
-        assert_eq!(urls.open(&p, "not base64!", 0.0), Err(Refusal::Malformed));
+        let longer = Signed {
+            parameters: split(&urls.url(None, &grant(9999))).parameters,
+            ..signed.clone()
+        };
+        assert_eq!(urls.open(&longer, 0.0), Err(Refusal::Forged));
+        let garbled = Signed {
+            signature: "not base64!".into(),
+            ..signed
+        };
+        assert_eq!(urls.open(&garbled, 0.0), Err(Refusal::Malformed));
     }
 
     #[test]

@@ -61,15 +61,19 @@ main{padding:16px 24px;max-width:1200px}h2{margin:28px 0 8px}h3{margin:18px 0 6p
 table{border-collapse:collapse;width:100%;background:#fff;margin-bottom:8px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}
 th{background:#eef0f3;font-weight:600}.muted{color:#6b7480}
-.state{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.ok{background:#d7f5dd;color:#1b6b2c}.busy{background:#fff1c7;color:#7a5800}
-.idle{background:#e6e8eb;color:#444}.bad{background:#fbd9d7;color:#9b1c13}
 .tag{display:inline-block;background:#eef0f3;border-radius:4px;padding:0 6px;margin:1px;font-size:12px}
 pre{background:#fff;border:1px solid #e3e6ea;padding:12px;overflow:auto}
 ";
 
+/// The state badges, shared with the streaming pages: `state` and its colour class.
+pub(crate) const BADGE_STYLE: &str = "
+.state{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
+.ok{background:#d7f5dd;color:#1b6b2c}.busy{background:#fff1c7;color:#7a5800}
+.idle{background:#e6e8eb;color:#444}.bad{background:#fbd9d7;color:#9b1c13}
+";
+
 /// A state's colour: busy while a transition is under way, else by what it means.
-fn state_class(state: &str, moving: bool) -> &'static str {
+pub(crate) fn state_class(state: &str, moving: bool) -> &'static str {
     match state {
         _ if moving => "busy",
         "RUNNING" | "ACTIVE" | "AVAILABLE" | "ENABLED" | "COMPLETED" | "INSTALLED" => "ok",
@@ -130,7 +134,7 @@ fn page(title: &str, refresh: Refresh, body: Markup) -> String {
                 meta charset="utf-8";
                 @if let Some(seconds) = seconds { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " · appstream-local" }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(BADGE_STYLE)) }
             }
             body {
                 header { a href="/_ui" { strong { "appstream-local" } " · state browser" } }
