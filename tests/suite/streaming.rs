@@ -302,36 +302,23 @@ async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
     let s = fast_server().await;
     stack_and_fleet(&s, Wire::Json).await;
     let request = json!({"StackName": "st", "FleetName": "fl", "UserId": "dan"});
-    let as_host = |host: &'static str| {
-        s.http()
-            .post(&s.url)
-            .header("host", host)
-            .header("x-amz-target", "PhotonAdminProxyService.CreateStreamingURL")
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(request.to_string())
-    };
-    let reply: Value = serde_json::from_slice(
-        &as_host("appstream.test:8080")
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    assert!(url_of(&reply).starts_with("http://appstream.test:8080/authenticate?"));
-    let reply: Value = serde_json::from_slice(
-        &as_host("evil.test/x?y=")
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    assert!(url_of(&reply).starts_with("http://localhost:4599/authenticate?"));
+    for wire in WIRES {
+        for (host, expected) in [
+            (
+                "appstream.test:8080",
+                "http://appstream.test:8080/authenticate?",
+            ),
+            // Not a plain host and port: ignored.
+            ("evil.test/x?y=", "http://localhost:4599/authenticate?"),
+        ] {
+            let reply = s
+                .call_with_header(wire, "CreateStreamingURL", &request, ("host", host))
+                .await;
+            assert_eq!(reply.status, 200, "{wire:?} {host}: {reply:?}");
+            let url = url_of(&reply.body);
+            assert!(url.starts_with(expected), "{wire:?} {host}: {url}");
+        }
+    }
 
     for (base, style, expected) in [
         (

@@ -81,6 +81,16 @@ async fn read_reply(
     })
 }
 
+/// A JSON reply body; one that is not JSON reads as a string.
+fn decode_json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or(Value::String(String::from_utf8_lossy(bytes).into()))
+}
+
+/// A CBOR reply body in JSON form.
+fn decode_cbor(bytes: &[u8]) -> Value {
+    cbor_to_json(ciborium::de::from_reader(bytes).unwrap())
+}
+
 /// A SigV4-shaped Authorization header naming the access key and region.
 pub fn authorization(access_key: &str, region: &str) -> String {
     format!(
@@ -95,14 +105,7 @@ impl TestServer {
 
     /// A CBOR request for `operation` with the protocol's headers, to add more to.
     pub fn cbor_request(&self, operation: &str, body: &Value) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!(
-                "{}/service/PhotonAdminProxyService/operation/{operation}",
-                self.url
-            ))
-            .header("content-type", "application/cbor")
-            .header("smithy-protocol", "rpc-v2-cbor")
-            .body(to_cbor(body))
+        self.cbor_raw_request(operation, to_cbor(body))
     }
 
     /// `GET path`, whatever it answers.
@@ -161,12 +164,12 @@ impl TestServer {
         self.try_json_raw(target, body, who).await.unwrap()
     }
 
-    async fn try_json_raw(
+    fn json_request(
         &self,
         target: Option<&str>,
         body: Vec<u8>,
         who: Option<(&str, &str)>,
-    ) -> Result<Reply, reqwest::Error> {
+    ) -> reqwest::RequestBuilder {
         let mut req = self
             .http
             .post(format!("{}/", self.url))
@@ -178,11 +181,17 @@ impl TestServer {
         if let Some((key, region)) = who {
             req = req.header("authorization", authorization(key, region));
         }
-        read_reply(req, |bytes| {
-            serde_json::from_slice(bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(bytes).into()))
-        })
-        .await
+        req
+    }
+
+    async fn try_json_raw(
+        &self,
+        target: Option<&str>,
+        body: Vec<u8>,
+        who: Option<(&str, &str)>,
+    ) -> Result<Reply, reqwest::Error> {
+        let req = self.json_request(target, body, who);
+        read_reply(req, decode_json).await
     }
 
     /// Smithy RPC v2 CBOR with a raw body; the reply body is decoded into JSON form, with
@@ -196,8 +205,12 @@ impl TestServer {
         path_operation: &str,
         body: Vec<u8>,
     ) -> Result<Reply, reqwest::Error> {
-        let req = self
-            .http
+        let req = self.cbor_raw_request(path_operation, body);
+        read_reply(req, decode_cbor).await
+    }
+
+    fn cbor_raw_request(&self, path_operation: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.http
             .post(format!(
                 "{}/service/PhotonAdminProxyService/operation/{path_operation}",
                 self.url
@@ -205,11 +218,7 @@ impl TestServer {
             .header("content-type", "application/cbor")
             .header("accept", "application/cbor")
             .header("smithy-protocol", "rpc-v2-cbor")
-            .body(body);
-        read_reply(req, |bytes| {
-            cbor_to_json(ciborium::de::from_reader(bytes).unwrap())
-        })
-        .await
+            .body(body)
     }
 
     pub async fn cbor(&self, operation: &str, body: Value) -> Reply {
@@ -335,6 +344,25 @@ impl TestServer {
             }
             Wire::Cbor => self.try_cbor_raw(operation, to_cbor(&body)).await,
         }
+    }
+
+    /// Like `call`, with one header more or in place of the usual one (e.g. `host`).
+    pub async fn call_with_header(
+        &self,
+        wire: Wire,
+        operation: &str,
+        body: &Value,
+        (name, value): (&str, &str),
+    ) -> Reply {
+        let (req, decode): (_, fn(&[u8]) -> Value) = match wire {
+            Wire::Json => {
+                let target = format!("PhotonAdminProxyService.{operation}");
+                let body = serde_json::to_vec(body).unwrap();
+                (self.json_request(Some(&target), body, None), decode_json)
+            }
+            Wire::Cbor => (self.cbor_raw_request(operation, to_cbor(body)), decode_cbor),
+        };
+        read_reply(req.header(name, value), decode).await.unwrap()
     }
 
     /// Like `call`, and panics with the reply when it is not a success.
