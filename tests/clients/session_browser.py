@@ -15,9 +15,7 @@ import urllib.error
 import urllib.request
 
 import boto3
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
+from chromium import headless
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
@@ -79,11 +77,7 @@ for name, display in [("firefox", "Firefox"), ("gimp", "GIMP"), ("writer", "Libr
 c.associate_fleet(FleetName="studio", StackName="design")
 c.start_fleet(Name="studio")
 
-options = Options()
-for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"]:
-    options.add_argument(flag)
-options.binary_location = "/usr/bin/chromium"
-browser = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+browser = headless()
 
 
 def text():

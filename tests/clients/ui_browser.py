@@ -12,9 +12,7 @@ import sys
 import time
 
 import boto3
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
+from chromium import headless
 from selenium.webdriver.common.by import By
 
 endpoint = os.environ.get("APPSTREAM_ENDPOINT", "http://127.0.0.1:4599")
@@ -41,11 +39,7 @@ c.create_image_builder(Name="golden-builder", InstanceType="stream.standard.larg
                        ImageName="AppStream-WinServer2022-10-08-2025")
 c.start_fleet(Name="portal-fleet")
 
-options = Options()
-for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"]:
-    options.add_argument(flag)
-options.binary_location = "/usr/bin/chromium"
-browser = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+browser = headless()
 try:
     browser.get(endpoint + "/_ui")
     links = browser.find_elements(By.CSS_SELECTOR, "a[href*='/us-east-1/stacks/']")
