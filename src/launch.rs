@@ -210,7 +210,7 @@ impl ServerBuilder {
     }
 
     /// Streaming URLs point at AWS's host, as the real service's do
-    /// (`--streaming-url-style aws`); they then open nothing here.
+    /// (`--streaming-url-style aws`); their query still opens here at `/authenticate`.
     pub fn streaming_url_style(mut self, style: crate::streaming::UrlStyle) -> Self {
         self.config.streaming.style = style;
         self

@@ -20,8 +20,12 @@ use crate::tenant::Tenant;
 /// A fleet's default MaxUserDurationInSeconds (the model's documentation).
 const DEFAULT_MAX_USER_DURATION: i32 = 57_600;
 
-fn session_mut<'a>(state: &'a mut RegionState, input: &Value) -> Result<&'a mut Session, ApiError> {
-    let id = input["session_id"].as_str().unwrap_or_default();
+/// The `session_id` a control's input names.
+fn session_id(input: &Value) -> &str {
+    input["session_id"].as_str().unwrap_or_default()
+}
+
+fn session_mut<'a>(state: &'a mut RegionState, id: &str) -> Result<&'a mut Session, ApiError> {
     state.sessions.get_mut(id).ok_or_else(|| {
         ApiError::not_found(format!(
             "Session {id} does not exist: it has ended, or never began."
@@ -41,14 +45,14 @@ pub fn connect_session(
     state: &mut RegionState,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let id = input["session_id"].as_str().unwrap_or_default();
+    let id = session_id(input);
     let max_duration = state
         .sessions
         .get(id)
         .and_then(|s| state.fleets.get(&s.fleet_name))
         .and_then(|r| r.fleet.max_user_duration_in_seconds)
         .unwrap_or(DEFAULT_MAX_USER_DURATION);
-    let session = session_mut(state, input)?;
+    let session = session_mut(state, id)?;
     if session.state == SessionState::Pending {
         session.state = SessionState::Active;
         session.start_time = Some(ctx.now);
@@ -65,7 +69,7 @@ pub fn disconnect_session(
     state: &mut RegionState,
     input: &Value,
 ) -> Result<Value, ApiError> {
-    let session = session_mut(state, input)?;
+    let session = session_mut(state, session_id(input))?;
     if session.state == SessionState::Pending {
         return Err(ApiError::modeled(
             ModeledError::OperationNotPermittedException,

@@ -195,6 +195,13 @@ async fn a_session_page_connects_disconnects_and_ends_as_the_api_reports() {
         // The session started once: reconnecting keeps its StartTime.
         let again = &sessions(&s, wire).await[0];
         assert_eq!(again["StartTime"], active["StartTime"]);
+        // Opening the URL again while it is valid reconnects the same session.
+        press(&s, "disconnect", &form).await;
+        assert_eq!(open(&url).await.0, 303);
+        let reopened = sessions(&s, wire).await;
+        assert_eq!(reopened.len(), 1);
+        assert_eq!(reopened[0]["ConnectionState"], "CONNECTED");
+        assert_eq!(reopened[0]["StartTime"], active["StartTime"]);
         let (status, _, _) = press(&s, "end", &form).await;
         assert_eq!(status, 303);
         assert!(sessions(&s, wire).await.is_empty());
