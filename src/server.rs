@@ -153,30 +153,8 @@ impl Scope {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        let bad = |message: String| {
-            ApiError::new(
-                "InvalidRequest",
-                400,
-                format!("{message}; expected {{\"account\": \"123456789012\", \"region\": \"us-east-1\"}}, {{}} or an empty body"),
-            )
-        };
-        let value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON ({e})")))?;
-        let serde_json::Value::Object(members) = value else {
-            return Err(bad("the body is not a JSON object".into()));
-        };
-        let mut scope = Scope::default();
-        for (key, value) in members {
-            let slot = match key.as_str() {
-                "account" => &mut scope.account,
-                "region" => &mut scope.region,
-                other => return Err(bad(format!("unknown member '{}'", shorten(other)))),
-            };
-            match value {
-                serde_json::Value::String(text) => *slot = Some(text),
-                _ => return Err(bad(format!("'{key}' is not a string"))),
-            }
-        }
+        let expected = "expected {\"account\": \"123456789012\", \"region\": \"us-east-1\"}, {} or an empty body";
+        let (scope, _) = scoped_strings(body, &[], expected)?;
         scope.tenant()
     }
 
@@ -232,18 +210,34 @@ async fn dump_state(State(app): State<AppState>, uri: Uri) -> Response {
 /// A control's body: an object of the strings `members` requires, and optionally
 /// `account` and `region` together (else the defaults of an unsigned request).
 fn control_input(body: &[u8], members: &[&str]) -> Result<(Tenant, Value), ApiError> {
-    let expected = members
+    let shape = members
         .iter()
         .map(|m| format!("\"{m}\": \"...\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let bad = |message: String| {
-        ApiError::new(
-            "InvalidRequest",
-            400,
-            format!("{message}; expected {{{expected}}} with optional \"account\" and \"region\""),
-        )
-    };
+    let expected = format!("expected {{{shape}}} with optional \"account\" and \"region\"");
+    let (scope, input) = scoped_strings(body, members, &expected)?;
+    if let Some(missing) = members.iter().find(|m| !input.contains_key(**m)) {
+        return Err(bad_control_body(
+            format!("'{missing}' is missing"),
+            &expected,
+        ));
+    }
+    Ok((scope.tenant()?.unwrap_or_default(), Value::Object(input)))
+}
+
+fn bad_control_body(message: String, expected: &str) -> ApiError {
+    ApiError::new("InvalidRequest", 400, format!("{message}; {expected}"))
+}
+
+/// A control's body: a JSON object of strings, `account` and `region` (the scope) and
+/// those of `members`; anything else is refused with `expected` said.
+fn scoped_strings(
+    body: &[u8],
+    members: &[&str],
+    expected: &str,
+) -> Result<(Scope, serde_json::Map<String, Value>), ApiError> {
+    let bad = |message: String| bad_control_body(message, expected);
     let value: Value =
         serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON ({e})")))?;
     let Value::Object(given) = value else {
@@ -264,10 +258,7 @@ fn control_input(body: &[u8], members: &[&str]) -> Result<(Tenant, Value), ApiEr
             other => return Err(bad(format!("unknown member '{}'", shorten(other)))),
         }
     }
-    if let Some(missing) = members.iter().find(|m| !input.contains_key(**m)) {
-        return Err(bad(format!("'{missing}' is missing")));
-    }
-    Ok((scope.tenant()?.unwrap_or_default(), Value::Object(input)))
+    Ok((scope, input))
 }
 
 /// Runs the test control `name` (finishing a builder's packaging, making an image in a
