@@ -29,6 +29,17 @@ async fn open(url: &str) -> (u16, String, String) {
     (status, location, reply.text().await.unwrap())
 }
 
+/// Follows a streaming URL as a browser does: the 303 to the page, then the page. Returns
+/// the page's address and its HTML.
+async fn follow(s: &TestServer, url: &str) -> (String, String) {
+    let (status, location, _) = open(url).await;
+    assert_eq!(status, 303, "{url}");
+    let page_url = format!("{}{location}", s.url);
+    let (status, _, page) = open(&page_url).await;
+    assert_eq!(status, 200, "{page}");
+    (page_url, page)
+}
+
 /// A page's form fields: its signed `parameters` and `signature`.
 fn signed_fields(page: &str) -> String {
     let field = |name: &str| {
@@ -226,8 +237,7 @@ async fn a_session_ended_through_the_api_shows_as_ended_and_its_url_opens_no_mor
         )
         .await,
     );
-    let (_, location, _) = open(&url).await;
-    let page_url = format!("{}{location}", s.url);
+    let (page_url, _) = follow(&s, &url).await;
     let id = sessions(&s, Wire::Json).await[0]["Id"].clone();
     s.ok(Wire::Json, "ExpireSession", json!({ "SessionId": id }))
         .await;
@@ -377,10 +387,7 @@ async fn builder_urls_open_pages_that_make_an_image_and_finish_packaging() {
         )
         .await,
     );
-    let (status, location, _) = open(&url).await;
-    assert_eq!(status, 303);
-    let (status, _, page) = open(&format!("{}{location}", s.url)).await;
-    assert_eq!(status, 200);
+    let (_, page) = follow(&s, &url).await;
     assert!(page.contains("Image builder golden") && page.contains(">RUNNING<"));
     let form = format!("{}&image_name=from-page", signed_fields(&page));
     let (status, _, page) = press(&s, "create-image", &form).await;
@@ -428,9 +435,7 @@ async fn builder_urls_open_pages_that_make_an_image_and_finish_packaging() {
         )
         .await,
     );
-    let (_, location, _) = open(&url).await;
-    let page_url = format!("{}{location}", s.url);
-    let (_, _, page) = open(&page_url).await;
+    let (page_url, page) = follow(&s, &url).await;
     assert!(
         page.contains("Finish packaging") && page.contains(">INACTIVE<"),
         "{page}"
@@ -517,8 +522,7 @@ async fn an_elastic_fleets_applications_show_and_the_launched_one_stands_out() {
         )
         .await,
     );
-    let (_, location, _) = open(&url).await;
-    let (_, _, page) = open(&format!("{}{location}", s.url)).await;
+    let (_, page) = follow(&s, &url).await;
     assert!(page.contains("Paint &lt;Pro&gt;"), "{page}");
     assert!(
         page.contains("class=\"app launched\" data-app=\"notes\""),
