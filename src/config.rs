@@ -36,6 +36,9 @@ pub struct Config {
     pub control_token: Option<ControlToken>,
     /// Where streaming URLs point, and the key that signs them.
     pub streaming: crate::streaming::StreamingUrls,
+    /// Host names the server answers to besides loopback names, IP addresses, the
+    /// listen host and the streaming URL base's host (`--allowed-hosts`); `*` is any.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The `--control-token`, kept out of debug output.
@@ -66,6 +69,7 @@ impl Default for Config {
             credentials: None,
             control_token: None,
             streaming: crate::streaming::StreamingUrls::default(),
+            allowed_hosts: Vec::new(),
         }
     }
 }

@@ -124,6 +124,21 @@ impl Rule {
                 "rules[{at}]: needs an effect: error, latency_ms or transition_failure"
             ));
         }
+        let messages = [
+            ("error.message", self.error.as_ref().map(|e| &e.message)),
+            (
+                "transition_failure.message",
+                self.transition_failure.as_ref().map(|f| &f.message),
+            ),
+        ];
+        for (name, message) in messages {
+            if message.is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS) {
+                return Err(format!(
+                    "{}: at most {MAX_MESSAGE_CHARS} characters",
+                    field(name)
+                ));
+            }
+        }
         if let Some(error) = &self.error {
             if !is_code(&error.code) {
                 return Err(format!(
@@ -227,6 +242,10 @@ fn is_code(code: &str) -> bool {
 
 /// The most rules in force at once.
 pub const MAX_RULES: usize = 1000;
+
+/// The longest message a rule may answer with: AWS's messages are a sentence or two,
+/// and every rule is kept, listed and copied into each error it injects.
+pub const MAX_MESSAGE_CHARS: usize = 1024;
 
 #[derive(Default)]
 pub struct Faults {

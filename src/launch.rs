@@ -216,6 +216,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Host names the server answers to besides its own (`--allowed-hosts`): the names
+    /// a container is reached under; `*` is any name.
+    pub fn allowed_hosts<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.config
+            .allowed_hosts
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
     /// Every setting at once, for settings the command line does not offer (such as a
     /// clock shared with the test).
     pub fn config(mut self, config: Config) -> Self {
@@ -259,6 +268,8 @@ impl ServerBuilder {
         if config.max_connections == 0 {
             config.max_connections = connections_allowed_by_descriptors();
         }
+        // The name it listens on is its own (an address is allowed anyway).
+        config.allowed_hosts.push(self.host.clone());
         let address = format!("{}:{}", self.host, self.port);
         let listener = tokio::net::TcpListener::bind(&address)
             .await
@@ -282,12 +293,20 @@ impl ServerBuilder {
             .init
             .filter(|_| durable.as_ref().is_none_or(|d| d.fresh));
         if let Some(path) = seeding {
+            // All or nothing: a seed that fails part-way leaves nothing in the state
+            // directory, and the next start seeds again (and fails the same way).
+            if let Some(durable) = &durable {
+                durable.seeding()?;
+            }
             let seeded = match std::fs::read(&path) {
                 Ok(document) => {
                     crate::seed::apply(&document, &store, journal.as_deref(), &config).await
                 }
                 Err(e) => Err(e.to_string()),
             };
+            if let Some(durable) = &durable {
+                durable.seeded(seeded.is_ok())?;
+            }
             let count = seeded.map_err(|reason| StartError::Seed {
                 path: path.clone(),
                 reason,

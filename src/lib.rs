@@ -4,6 +4,7 @@
 pub mod arn;
 pub mod auth;
 pub mod body;
+pub mod browser_guard;
 pub mod clock;
 pub mod config;
 pub mod context;

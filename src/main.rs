@@ -106,6 +106,17 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_CONTROL_TOKEN", value_name = "TOKEN")]
     control_token: Option<String>,
 
+    /// Host names this server answers to besides localhost, IP addresses and its own
+    /// (comma-separated; `*` for any): the names a container is reached under, e.g.
+    /// `appstream` in Docker Compose. Other names are refused against DNS rebinding.
+    #[arg(
+        long,
+        env = "APPSTREAM_LOCAL_ALLOWED_HOSTS",
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+
     /// Streaming URLs start with this (`http://host:port`) instead of the address the
     /// client used: for a container that browsers reach under another name.
     #[arg(long, env = "APPSTREAM_LOCAL_STREAMING_URL_BASE", value_name = "URL")]
@@ -207,6 +218,7 @@ async fn main() -> std::process::ExitCode {
     if let Some(token) = &cli.control_token {
         builder = builder.control_token(token);
     }
+    builder = builder.allowed_hosts(cli.allowed_hosts.iter().cloned());
     if let Some(base) = &cli.streaming_url_base {
         builder = builder.streaming_url_base(base);
     }

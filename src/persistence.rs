@@ -30,6 +30,9 @@ use crate::tenant::Tenant;
 
 const JOURNAL: &str = "journal.log";
 const SNAPSHOT: &str = "snapshot.json";
+/// Present while `--init` seeds a fresh directory: a directory that still has it holds
+/// half a seed (the seed failed, or the process died), which is never served.
+const SEEDING: &str = "seeding.incomplete";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersistenceError {
@@ -173,6 +176,13 @@ pub struct Durable {
 impl Durable {
     /// A store loaded from `dir` whose every acknowledged write is journaled there.
     pub fn open(dir: &Path, config: &Config) -> Result<Durable, PersistenceError> {
+        if dir.join(SEEDING).exists() {
+            tracing::warn!(
+                "{}: an earlier --init did not finish; its partial state is discarded",
+                dir.display()
+            );
+            discard_state(dir)?;
+        }
         let fresh = !dir.join(SNAPSHOT).exists() && !dir.join(JOURNAL).exists();
         let store = Arc::new(Store::default());
         let journal = Arc::new(Journal::open(dir, &store, config)?);
@@ -182,6 +192,44 @@ impl Durable {
             fresh,
         })
     }
+}
+
+impl Durable {
+    /// Marks the directory as being seeded, until `seeded` says how it went.
+    pub fn seeding(&self) -> Result<(), PersistenceError> {
+        let marker = self.journal.dir.join(SEEDING);
+        File::create(&marker)
+            .and_then(|file| file.sync_all())
+            .map_err(io_error(&marker))?;
+        sync_dir(&self.journal.dir).map_err(io_error(&self.journal.dir))
+    }
+
+    /// Ends seeding: a whole seed stays (the marker goes), a failed one is removed, so
+    /// that the next start seeds afresh just as this one did.
+    pub fn seeded(&self, whole: bool) -> Result<(), PersistenceError> {
+        let dir = &self.journal.dir;
+        if whole {
+            let marker = dir.join(SEEDING);
+            std::fs::remove_file(&marker).map_err(io_error(&marker))?;
+            sync_dir(dir).map_err(io_error(dir))
+        } else {
+            discard_state(dir)
+        }
+    }
+}
+
+/// Removes a directory's state: snapshot, journal and seeding marker (the last, so a
+/// crash part-way leaves the marker and the next start discards the rest).
+fn discard_state(dir: &Path) -> Result<(), PersistenceError> {
+    for name in [SNAPSHOT, JOURNAL, SEEDING] {
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&path)(e)),
+        }
+    }
+    sync_dir(dir).map_err(io_error(dir))
 }
 
 /// A write the journal could not take, as the API answers it.
@@ -486,10 +534,13 @@ fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Persistenc
         let _ = std::fs::remove_file(&temporary);
         return Err(e);
     }
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
+    let _ = sync_dir(dir);
     Ok(())
+}
+
+/// Makes a directory's entries (files created, renamed or removed) durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 /// Compacts the journal into a snapshot in the background whenever `records` writes
@@ -590,6 +641,10 @@ fn apply(store: &Store, config: &Config, record: &Record) -> Result<(), String> 
     };
     if record.op == "_reset" {
         let everything = record.input.get("all").and_then(Value::as_bool) == Some(true);
+        if everything {
+            // A full reset sets the clock back too.
+            config.clock.set_offset(0.0);
+        }
         return store.reset((!everything).then_some(&tenant), || Ok(()));
     }
     if record.op == CLOCK_RECORD {

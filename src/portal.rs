@@ -38,6 +38,15 @@ struct Portal {
     config: Arc<Config>,
 }
 
+/// Why a session that no longer exists is gone.
+const ENDED: &str = "It was ended (ExpireSession, or End session on its page), or reached \
+                     its maximum duration, or its fleet stopped.";
+
+/// Why a session whose page's grant has run out is gone: the grant lasts until the
+/// session's MaxExpirationTime.
+const REACHED_MAX_DURATION: &str = "It reached its maximum duration, the fleet's \
+                                    MaxUserDurationInSeconds.";
+
 /// How long a builder's page stays open once its URL was used: AppStream's default
 /// longest session, 16 hours.
 const BUILDER_PAGE_SECONDS: f64 = 57_600.0;
@@ -70,7 +79,9 @@ fn html(status: StatusCode, page: String) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Its URL reaches no other site; its own forms still carry their origin, which
+        // the browser guard checks.
+        HeaderValue::from_static("same-origin"),
     );
     response
 }
@@ -141,6 +152,13 @@ impl Portal {
         }
     }
 
+    /// The page grant of a URL whose time has passed (its signature still checked): a
+    /// session page's lasts until the session's MaxExpirationTime.
+    fn open_expired(&self, signed: &Signed) -> Option<Grant> {
+        let grant = self.config.streaming.open(signed, f64::NEG_INFINITY).ok()?;
+        (grant.stage == Stage::Page).then_some(grant)
+    }
+
     fn log(&self) -> Option<&dyn WriteLog> {
         self.journal.as_deref().map(|j| j as &dyn WriteLog)
     }
@@ -183,6 +201,33 @@ impl Portal {
         self.durable(seq).await
     }
 
+    /// The builder a grant names, when that builder is gone or is a newer one of the
+    /// same name (deleted and created again): the grant opens only the one it was
+    /// made for.
+    fn replaced(&self, grant: &Grant) -> Option<String> {
+        let now = self.config.clock.now();
+        self.store
+            .read_settled(&grant.tenant(), now, |state| match &grant.target {
+                Target::Session(_) => None,
+                Target::ImageBuilder(name) => {
+                    let created = state
+                        .image_builders
+                        .get(name)
+                        .map(|r| r.builder.created_time);
+                    (!created.is_some_and(|c| grant.opens(c)))
+                        .then(|| format!("Image builder {name}"))
+                }
+                Target::AppBlockBuilder(name) => {
+                    let created = state
+                        .app_block_builders
+                        .get(name)
+                        .map(|r| r.builder.created_time);
+                    (!created.is_some_and(|c| grant.opens(c)))
+                        .then(|| format!("App block builder {name}"))
+                }
+            })
+    }
+
     /// The page `grant` opens, with `notice` (an action's refusal) and its status.
     fn page(&self, grant: &Grant, signed: &Signed, notice: Option<&ApiError>) -> Response {
         let tenant = grant.tenant();
@@ -200,10 +245,10 @@ impl Portal {
                         let launched = grant.application.as_deref();
                         session_pages::session(&view, launched, message, signed)
                     }
-                    None => session_pages::ended(id),
+                    None => session_pages::ended(id, ENDED),
                 }),
                 Target::ImageBuilder(name) => match state.image_builders.get(name) {
-                    Some(record) => {
+                    Some(record) if grant.opens(record.builder.created_time) => {
                         let moving = record.transition.is_some();
                         Ok(session_pages::image_builder(
                             &record.builder,
@@ -212,10 +257,10 @@ impl Portal {
                             signed,
                         ))
                     }
-                    None => Err(format!("Image builder {name}")),
+                    _ => Err(format!("Image builder {name}")),
                 },
                 Target::AppBlockBuilder(name) => match state.app_block_builders.get(name) {
-                    Some(record) => {
+                    Some(record) if grant.opens(record.builder.created_time) => {
                         let moving = record.transition.is_some();
                         let block = packaged_block(state, name);
                         let builder = &record.builder;
@@ -223,7 +268,7 @@ impl Portal {
                             builder, block, moving, message, signed,
                         ))
                     }
-                    None => Err(format!("App block builder {name}")),
+                    _ => Err(format!("App block builder {name}")),
                 },
             });
         match rendered {
@@ -246,6 +291,9 @@ async fn authenticate(
         Ok(grant) => grant,
         Err(refusal) => return refusal_page(refusal),
     };
+    if let Some(what) = portal.replaced(&grant) {
+        return gone(&what);
+    }
     let tenant = grant.tenant();
     let now = portal.config.clock.now();
     let mut until = now + BUILDER_PAGE_SECONDS;
@@ -256,14 +304,14 @@ async fn authenticate(
                 until = session["MaxExpirationTime"].as_f64().unwrap_or(until);
             }
             Err(e) if e.status == 404 => {
-                return html(StatusCode::OK, session_pages::ended(id));
+                return html(StatusCode::OK, session_pages::ended(id, ENDED));
             }
             Err(e) => return api_refusal(&e),
         }
     }
     let page = Grant {
         stage: Stage::Page,
-        expires: until.ceil() as i64,
+        expires: until,
         ..grant
     };
     see_other(format!(
@@ -282,6 +330,16 @@ async fn show(
     };
     match portal.open(&signed, Stage::Page) {
         Ok(grant) => portal.page(&grant, &signed, None),
+        Err(Refusal::Expired) => match portal.open_expired(&signed) {
+            Some(Grant {
+                target: Target::Session(id),
+                ..
+            }) => html(
+                StatusCode::OK,
+                session_pages::ended(&id, REACHED_MAX_DURATION),
+            ),
+            _ => refusal_page(Refusal::Expired),
+        },
         Err(refusal) => refusal_page(refusal),
     }
 }
@@ -300,6 +358,9 @@ async fn act(State(portal): State<Portal>, Path(action): Path<String>, body: Bod
         Err(refusal) => return refusal_page(refusal),
     };
     let tenant = grant.tenant();
+    if let Some(what) = portal.replaced(&grant) {
+        return gone(&what);
+    }
     let done = match (action.as_str(), &grant.target) {
         ("disconnect", Target::Session(id)) => portal
             .control(&tenant, "_disconnect_session", json!({ "session_id": id }))

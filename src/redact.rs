@@ -1,11 +1,102 @@
-//! What of a request may be written to a log: the decoded input with every value the
-//! model marks sensitive (user names, passwords, launch parameters) replaced.
+//! What of a request or of the stored state may leave the API: the decoded input with
+//! every value the model marks sensitive (user names, passwords, launch parameters)
+//! replaced, for logs and the history; and the stored state with the same values
+//! replaced by pseudonyms, for `/_state` and the state browser.
 
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use hmac::{KeyInit, Mac};
 use serde_json::Value;
 
+use crate::generated::shapes::SHAPES;
 use crate::schema::{ShapeId, ShapeKind};
 
 pub const REDACTED: &str = "***";
+
+/// The names of the members that the model marks sensitive in some structure (the
+/// stored records are the model's shapes, keyed by these names).
+static SENSITIVE_MEMBERS: LazyLock<BTreeSet<&'static str>> = LazyLock::new(|| {
+    SHAPES
+        .iter()
+        .filter_map(|shape| match &shape.kind {
+            ShapeKind::Structure { members, .. } => Some(*members),
+            _ => None,
+        })
+        .flatten()
+        .filter(|member| member.target.shape().sensitive)
+        .map(|member| member.name)
+        .collect()
+});
+
+/// The key the pseudonyms are made with: drawn when the process starts and never shown,
+/// so a pseudonym cannot be turned back into its value, nor matched across runs.
+static PSEUDONYM_KEY: LazyLock<[u8; 32]> = LazyLock::new(rand::random);
+
+/// `***` and 8 hex digits of an HMAC of `value`: the same value always reads the same
+/// within a run (a user and that user's associations can still be matched), and
+/// nothing of the value shows.
+pub fn pseudonym(value: &str) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&*PSEUDONYM_KEY)
+        .expect("HMAC takes a key of any size");
+    mac.update(value.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{REDACTED}{hex}")
+}
+
+fn pseudonymise(value: &mut Value) {
+    match value {
+        Value::String(text) => *text = pseudonym(text),
+        Value::Null => {}
+        other => *other = Value::String(REDACTED.into()),
+    }
+}
+
+/// One tenant's stored state, as JSON, with every sensitive value replaced by its
+/// pseudonym: the members the model marks sensitive at any depth, and the two places
+/// the store keys by a user name (the user-pool's users and their stack associations).
+pub fn redact_stored(state: &mut Value) {
+    if let Some(users) = state.get_mut("users").and_then(Value::as_object_mut) {
+        let keyed = std::mem::take(users);
+        *users = keyed
+            .into_iter()
+            .map(|(name, mut user)| {
+                // A user's ARN ends with the user name.
+                if let Some(Value::String(arn)) = user.get_mut("Arn") {
+                    if let Some(prefix) = arn.strip_suffix(name.as_str()) {
+                        *arn = format!("{prefix}{}", pseudonym(&name));
+                    }
+                }
+                (pseudonym(&name), user)
+            })
+            .collect();
+    }
+    redact_members(state);
+    if let Some(pairs) = state.get_mut("user_stacks").and_then(Value::as_array_mut) {
+        for pair in pairs {
+            if let Some(user) = pair.get_mut(1) {
+                pseudonymise(user);
+            }
+        }
+    }
+}
+
+fn redact_members(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (name, child) in map.iter_mut() {
+                if SENSITIVE_MEMBERS.contains(name.as_str()) {
+                    pseudonymise(child);
+                } else {
+                    redact_members(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_members),
+        _ => {}
+    }
+}
 
 /// `value`, read as shape `shape`, with its sensitive values replaced by `REDACTED`.
 pub fn redacted(shape: ShapeId, value: &Value) -> Value {
@@ -67,6 +158,32 @@ mod tests {
     use super::*;
     use crate::generated::shapes;
     use serde_json::json;
+
+    #[test]
+    fn stored_state_shows_pseudonyms_for_sensitive_values_and_user_names() {
+        let mut state = json!({
+            "directory_configs": {"corp.example.com": {"DirectoryName": "corp.example.com",
+                "ServiceAccountCredentials": {"AccountName": "CORP\\svc", "AccountPassword": "hunter2"}}},
+            "users": {"ana@example.com": {"UserName": "ana@example.com", "FirstName": "Ana", "Enabled": true,
+                "Arn": "arn:aws:appstream:us-east-1:000000000000:user/userpool/ana@example.com"}},
+            "user_stacks": [["s", "ana@example.com"]],
+        });
+        redact_stored(&mut state);
+        let shown = state.to_string();
+        for secret in ["hunter2", "CORP", "ana@example.com", "Ana"] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+        let user = pseudonym("ana@example.com");
+        assert!(user.starts_with("***") && user.len() == 11);
+        assert_eq!(state["users"][&user]["UserName"], user.as_str());
+        assert_eq!(state["user_stacks"][0], json!(["s", user]));
+        assert_eq!(state["users"][&user]["Enabled"], true, "the rest is kept");
+        assert_eq!(
+            state["users"][&user]["Arn"],
+            format!("arn:aws:appstream:us-east-1:000000000000:user/userpool/{user}")
+        );
+        assert_ne!(pseudonym("a"), pseudonym("b"));
+    }
 
     #[test]
     fn sensitive_members_are_replaced_at_any_depth() {

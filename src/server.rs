@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{is_account, is_region, tenant};
 use crate::body::read_body;
+use crate::clock::MAX_OFFSET_SECONDS;
 use crate::config::Config;
 use crate::context::{RequestContext, TransitionFailure};
 use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
@@ -57,7 +58,7 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         )
         .route("/_faults/{id}", delete(remove_fault))
         .route("/_requests", get(requests).delete(clear_requests))
-        .route("/_clock", get(clock).post(advance_clock))
+        .route("/_clock", get(clock).post(set_clock).delete(reset_clock))
         .route("/_ui", get(ui_overview))
         .route("/_ui/{account}/{region}/{family}/{name}", get(ui_resource))
         .route("/_state", get(dump_state))
@@ -78,6 +79,18 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         state.journal.clone(),
         state.config.clone(),
     );
+    let base_host = state.config.streaming.base.as_deref().and_then(|base| {
+        let rest = base.split_once("://")?.1;
+        Some(rest.to_string())
+    });
+    let own = crate::browser_guard::OwnHosts::new(
+        state
+            .config
+            .allowed_hosts
+            .iter()
+            .map(String::as_str)
+            .chain(base_host.as_deref()),
+    );
     // Health stays open: container health checks carry no token.
     Router::new()
         .route("/_health", get(health))
@@ -85,6 +98,10 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         .fallback(api)
         .with_state(state)
         .merge(portal)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(own),
+            crate::browser_guard::guard,
+        ))
 }
 
 /// The state-changing test controls: their path, the name dispatch and the journal know
@@ -292,8 +309,9 @@ async fn run_control(
     Json(output).into_response()
 }
 
-/// Forgets all state, or with `{"account": .., "region": ..}` one account's in one
-/// region; durable like any other write.
+/// Returns the server to a fresh start (resources, fault rules, the clock's offset and
+/// the request history), or with `{"account": .., "region": ..}` forgets one account's
+/// resources in one Region and nothing else; durable like any other write.
 async fn reset(State(app): State<AppState>, body: Body) -> Response {
     let scope = match read_body(body, &app.config).await {
         Ok(bytes) => Scope::from_body(&bytes),
@@ -332,6 +350,12 @@ async fn reset(State(app): State<AppState>, body: Body) -> Response {
             Json(json!({"error": e.to_string()})),
         )
             .into_response();
+    }
+    if tenant.is_none() {
+        // What one test left must not reach the next: its faults, its time, its calls.
+        app.config.clock.set_offset(0.0);
+        app.faults.clear();
+        app.history.clear();
     }
     Json(json!({"reset": tenant.map_or("all".to_string(), |t| format!("{}/{}", t.account, t.region))}))
         .into_response()
@@ -414,32 +438,79 @@ async fn clock(State(app): State<AppState>) -> Json<Value> {
     Json(json!({"now": clock.now(), "offset_seconds": clock.offset_seconds()}))
 }
 
-/// `POST /_clock` with `{"advance_seconds": N}` moves time forward for every account;
-/// durable like a write, so a restart keeps the clock where it was.
-async fn advance_clock(State(app): State<AppState>, body: Body) -> Response {
-    let bad = |why: String| control_error(&ApiError::new("InvalidRequest", 400, why));
+/// `POST /_clock` with `{"advance_seconds": N}` moves time forward for every account,
+/// and `{"offset_seconds": N}` sets how far ahead of the wall clock it runs (0 sets it
+/// back); durable like a write, so a restart keeps the clock where it was.
+async fn set_clock(State(app): State<AppState>, body: Body) -> Response {
     let bytes = match read_body(body, &app.config).await {
         Ok(bytes) => bytes,
         Err(e) => return control_error(&e),
     };
-    let seconds = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) if map.len() == 1 => {
-            map.get("advance_seconds").and_then(Value::as_f64)
-        }
+    let clock = &app.config.clock;
+    let given = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) if map.len() == 1 => map
+            .into_iter()
+            .next()
+            .and_then(|(key, value)| Some((key, value.as_f64()?))),
         _ => None,
     };
-    // Forward only, by up to ten years: time that ran backwards would break lifecycles.
-    let Some(seconds) = seconds.filter(|s| s.is_finite() && (0.0..=315_360_000.0).contains(s))
-    else {
-        return bad(
-            "expected {\"advance_seconds\": N} with N a number of seconds from 0 to 315360000"
-                .into(),
-        );
+    // Forward by up to ten years at a time: time that ran backwards would break
+    // lifecycles (a reset or a set offset is the one way back, and says so).
+    let max = MAX_OFFSET_SECONDS;
+    let refused = || {
+        control_error(&ApiError::new(
+            "InvalidRequest",
+            400,
+            format!(
+                "expected {{\"advance_seconds\": N}} with N from 0 to 315360000, or \
+                 {{\"offset_seconds\": N}} with N from 0 to {max}"
+            ),
+        ))
+    };
+    let Some((key, seconds)) = given else {
+        return refused();
     };
     if let Some(Err(e)) = app.journal.as_deref().map(Journal::check_writable) {
         return control_error(&not_durable(&e));
     }
-    let offset = app.config.clock.advance(seconds);
+    let offset = match key.as_str() {
+        "advance_seconds" if (0.0..=315_360_000.0).contains(&seconds) => {
+            match clock.advance(seconds) {
+                Some(offset) => offset,
+                None => {
+                    return control_error(&ApiError::new(
+                        "InvalidRequest",
+                        400,
+                        format!(
+                            "the clock may run at most {max} seconds (100 years) ahead of the \
+                             wall clock; it is {} ahead now. POST {{\"offset_seconds\": 0}} or \
+                             DELETE /_clock sets it back",
+                            clock.offset_seconds()
+                        ),
+                    ))
+                }
+            }
+        }
+        "offset_seconds" if (0.0..=max).contains(&seconds) => {
+            clock.set_offset(seconds);
+            seconds
+        }
+        _ => return refused(),
+    };
+    journal_clock(app, offset).await
+}
+
+/// `DELETE /_clock`: the wall clock's time again.
+async fn reset_clock(State(app): State<AppState>) -> Response {
+    if let Some(Err(e)) = app.journal.as_deref().map(Journal::check_writable) {
+        return control_error(&not_durable(&e));
+    }
+    app.config.clock.set_offset(0.0);
+    journal_clock(app, 0.0).await
+}
+
+/// Journals the clock's new offset, `offset` seconds, and answers the clock.
+async fn journal_clock(app: AppState, offset: f64) -> Response {
     if let Some(journal) = &app.journal {
         let tenant = Tenant::default();
         let ctx = RequestContext::arriving(&tenant, &app.config);
@@ -575,7 +646,7 @@ async fn api(
         resource = crate::redact::resource_name(op.input(), &input);
         if tracing::enabled!(tracing::Level::DEBUG) {
             let shown = crate::redact::redacted(op.input(), &input);
-            tracing::debug!(request_id = %request_id, operation = %name, input = %shown, "decoded input");
+            tracing::debug!(request_id = request_id.as_str(), operation = name.as_str(), input = %shown, "decoded input");
         }
         if app.history.is_on() && bytes.len() <= MAX_KEPT_BODY {
             recorded = Some(HistoryInput {
@@ -628,18 +699,20 @@ async fn api(
     // Absent fields (no resource, no error) are left out of the line, not printed empty.
     macro_rules! request_line {
         ($level:ident) => {
+            // Client-supplied values go in as strings, which the text format quotes and
+            // escapes, so no value can end the line's field early or forge another.
             tracing::$level!(
-                operation = %name_for_log,
+                operation = name_for_log.as_str(),
                 protocol = protocol.label(),
-                account = %account,
-                region = %region,
+                account = account,
+                region = region,
                 resource = resource.as_deref(),
                 status,
                 error = error.as_ref().map(|e| e.code.as_ref()),
                 error_message = error.as_ref().map(|e| e.message.as_str()),
                 latency_us = started.elapsed().as_micros() as u64,
                 fault = fault.as_deref(),
-                request_id = %request_id,
+                request_id = request_id.as_str(),
                 "request"
             )
         };

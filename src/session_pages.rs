@@ -208,11 +208,12 @@ pub fn session(
 }
 
 /// A session that has ended (by its page's button, ExpireSession, or a reset).
-pub fn ended(session_id: &str) -> String {
+pub fn ended(session_id: &str, why: &str) -> String {
     let body = html! {
         div.bar style={ "background:" (bar_colour(None)) } { h1 { "Session ended" } }
         main {
             p id="ended" { "Session " code { (session_id) } " has ended." }
+            p id="why" { (why) }
             p.muted { "A new session needs a new streaming URL (CreateStreamingURL)." }
         }
     };

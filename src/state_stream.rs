@@ -1,5 +1,6 @@
 //! `GET /_state` as a streamed body: `{"regions":[` then one tenant's state per chunk,
-//! each written straight from the region under its shared lock, then `]}`. A large state
+//! each copied from the region under its shared lock and shown with the values the
+//! model marks sensitive replaced by pseudonyms (`redact`), then `]}`. A large state
 //! is never copied or built into one value, and writers wait at most for one tenant's
 //! serialisation.
 
@@ -11,8 +12,16 @@ use std::task::{Context, Poll};
 use axum::body::Bytes;
 use http_body::{Body, Frame};
 
-use crate::state::{read, RegionState, Store, TenantStateRef};
+use crate::state::{read, RegionState, Store};
 use crate::tenant::Tenant;
+
+/// One tenant's state as shown: in the form of a snapshot's entry, redacted.
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    tenant: &'a Tenant,
+    state: &'a serde_json::Value,
+}
 
 pub struct StateStream {
     pending: VecDeque<(Tenant, Arc<RwLock<RegionState>>)>,
@@ -42,12 +51,13 @@ impl StateStream {
             if !std::mem::take(&mut self.first) {
                 chunk.push(b',');
             }
-            let state = read(&region);
-            let entry = TenantStateRef {
+            // Plain data with string keys cannot fail to serialize.
+            let mut state = serde_json::to_value(&*read(&region)).unwrap_or_default();
+            crate::redact::redact_stored(&mut state);
+            let entry = Shown {
                 tenant: &tenant,
                 state: &state,
             };
-            // Plain data with string keys cannot fail to serialize.
             let _ = serde_json::to_writer(&mut chunk, &entry);
             return Some(chunk.into());
         }

@@ -50,15 +50,27 @@ pub struct Grant {
     pub region: String,
     #[serde(flatten)]
     pub target: Target,
-    /// Epoch seconds after which the grant is refused.
-    pub expires: i64,
+    /// Epoch seconds (with the milliseconds the API reports) after which the grant is
+    /// refused: compared exactly, never rounded to whole seconds.
+    pub expires: f64,
     pub stage: Stage,
     /// The application a session opens with (CreateStreamingURL's ApplicationId).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
+    /// A builder's CreatedTime when the grant was made: a builder deleted and made again
+    /// under the same name is another instance, which the grant does not open. (A
+    /// session's id is never reused, so sessions need none.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<f64>,
 }
 
 impl Grant {
+    /// Whether the grant opens a builder created at `created`: the instance it was made
+    /// for, not a later one of the same name.
+    pub fn opens(&self, created: Option<f64>) -> bool {
+        self.instance.is_none() || self.instance == created
+    }
+
     /// The account and Region the grant opens something in.
     pub fn tenant(&self) -> crate::tenant::Tenant {
         crate::tenant::Tenant {
@@ -172,7 +184,7 @@ impl StreamingUrls {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or(Refusal::Malformed)?;
-        if now > grant.expires as f64 {
+        if now > grant.expires {
             return Err(Refusal::Expired);
         }
         Ok(grant)
@@ -214,7 +226,7 @@ fn is_host(host: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn grant(expires: i64) -> Grant {
+    fn grant(expires: f64) -> Grant {
         Grant {
             account: "123456789012".into(),
             region: "us-east-1".into(),
@@ -222,6 +234,7 @@ mod tests {
             expires,
             stage: Stage::Entry,
             application: None,
+            instance: None,
         }
     }
 
@@ -237,18 +250,22 @@ mod tests {
     #[test]
     fn a_url_opens_until_it_expires_and_only_in_its_process() {
         let urls = StreamingUrls::default();
-        let url = urls.url(Some("localhost:4599"), &grant(1000));
+        let url = urls.url(Some("localhost:4599"), &grant(1000.0));
         assert!(url.starts_with("http://localhost:4599/authenticate?parameters="));
         let signed = split(&url);
-        assert_eq!(urls.open(&signed, 999.5), Ok(grant(1000)));
+        assert_eq!(urls.open(&signed, 999.5), Ok(grant(1000.0)));
         assert_eq!(urls.open(&signed, 1000.5), Err(Refusal::Expired));
+        // A fraction of a second counts: a URL valid until 1000.75 opens at 1000.5.
+        let fractional = split(&urls.url(None, &grant(1000.75)));
+        assert_eq!(urls.open(&fractional, 1000.5), Ok(grant(1000.75)));
+        assert_eq!(urls.open(&fractional, 1000.751), Err(Refusal::Expired));
         assert_eq!(
             StreamingUrls::default().open(&signed, 0.0),
             Err(Refusal::Forged)
         );
         // A grant changed to last longer is refused.
         let longer = Signed {
-            parameters: split(&urls.url(None, &grant(9999))).parameters,
+            parameters: split(&urls.url(None, &grant(9999.0))).parameters,
             ..signed.clone()
         };
         assert_eq!(urls.open(&longer, 0.0), Err(Refusal::Forged));
@@ -280,7 +297,7 @@ mod tests {
     #[test]
     fn the_base_comes_from_the_flag_the_host_or_aws() {
         let mut urls = StreamingUrls::default();
-        let g = grant(1);
+        let g = grant(1.0);
         assert!(urls
             .url(Some("evil.com/x?"), &g)
             .starts_with("http://localhost:4599/"));

@@ -157,11 +157,14 @@ fn state_of(description: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
-/// The region's state as JSON, settled now, or none when the tenant has none.
+/// The region's state as JSON, settled now, or none when the tenant has none; values
+/// the model marks sensitive, user names among them, show as pseudonyms.
 fn tenant_state(store: &Store, tenant: &Tenant, now: f64) -> Value {
-    store.read_settled(tenant, now, |state| {
+    let mut state = store.read_settled(tenant, now, |state| {
         serde_json::to_value(state).unwrap_or(Value::Null)
-    })
+    });
+    crate::redact::redact_stored(&mut state);
+    state
 }
 
 /// `GET /_ui`: every account and Region with state, and all they hold.

@@ -43,12 +43,26 @@ pub struct Violations {
 impl Violations {
     /// Records `Value <value> at '<path>' failed to satisfy constraint: <constraint>`.
     pub fn push(&mut self, path: &str, value: Option<&Value>, constraint: &str) {
-        self.count += 1;
-        if self.messages.len() < MAX_LISTED_VIOLATIONS {
-            self.messages.push(format!(
+        self.push_message(|| {
+            format!(
                 "Value {} at '{path}' failed to satisfy constraint: {constraint}",
                 describe_value(value)
-            ));
+            )
+        });
+    }
+
+    /// Records `Value at '<path>' failed ...` without the value, as AWS says it of a
+    /// member the model marks sensitive (a password, a user name).
+    pub fn push_hidden(&mut self, path: &str, constraint: &str) {
+        self.push_message(|| {
+            format!("Value at '{path}' failed to satisfy constraint: {constraint}")
+        });
+    }
+
+    fn push_message(&mut self, message: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.messages.len() < MAX_LISTED_VIOLATIONS {
+            self.messages.push(message());
         }
     }
 
@@ -211,7 +225,11 @@ fn check(shape: ShapeId, value: &Value, path: &str, v: &mut Violations) -> Resul
             let mut failed = Vec::new();
             string_constraints(shape, s, &mut failed);
             for constraint in failed {
-                v.push(path, Some(value), &constraint);
+                if shape.shape().sensitive {
+                    v.push_hidden(path, &constraint);
+                } else {
+                    v.push(path, Some(value), &constraint);
+                }
             }
         }
         ShapeKind::Integer { min, max } => {

@@ -30,7 +30,7 @@ use crate::state::lifecycle::{
     begin, AppBlockBuilderRecord, START_APP_BLOCK_BUILDER, STOP_APP_BLOCK_BUILDER,
 };
 use crate::state::RegionState;
-use crate::streaming::Target;
+use crate::streaming::{Grant, Target};
 
 /// DescribeAppBlockBuilders: "The maximum value is 25" (the model's documentation).
 const MAX_PAGE_SIZE: usize = 25;
@@ -381,11 +381,10 @@ pub fn create_app_block_builder_streaming_url(
         )));
     }
     let expires = ctx.now + validity as f64;
-    let url = ctx.streaming_url(&entry_grant(
-        ctx,
-        Target::AppBlockBuilder(name.clone()),
-        expires,
-    ));
+    let url = ctx.streaming_url(&Grant {
+        instance: builder.created_time,
+        ..entry_grant(ctx, Target::AppBlockBuilder(name.clone()), expires)
+    });
     Ok(CreateAppBlockBuilderStreamingURLResult {
         streaming_url: Some(url),
         expires: Some(expires),

@@ -26,7 +26,7 @@ use crate::state::lifecycle::{
     STOP_IMAGE_BUILDER,
 };
 use crate::state::RegionState;
-use crate::streaming::Target;
+use crate::streaming::{Grant, Target};
 use crate::tenant::Tenant;
 
 const DEFAULT_PAGE_SIZE: usize = 25;
@@ -190,11 +190,10 @@ pub fn create_image_builder_streaming_url(
         )));
     }
     let expires = ctx.now + validity as f64;
-    let url = ctx.streaming_url(&entry_grant(
-        ctx,
-        Target::ImageBuilder(req.name.clone()),
-        expires,
-    ));
+    let url = ctx.streaming_url(&Grant {
+        instance: record.builder.created_time,
+        ..entry_grant(ctx, Target::ImageBuilder(req.name.clone()), expires)
+    });
     Ok(CreateImageBuilderStreamingURLResult {
         streaming_url: Some(url),
         expires: Some(expires),

@@ -52,14 +52,21 @@ pub fn connect_session(
         .and_then(|s| state.fleets.get(&s.fleet_name))
         .and_then(|r| r.fleet.max_user_duration_in_seconds)
         .unwrap_or(DEFAULT_MAX_USER_DURATION);
+    let ends = ctx.now + f64::from(max_duration);
     let session = session_mut(state, id)?;
-    if session.state == SessionState::Pending {
+    let starting = session.state == SessionState::Pending;
+    if starting {
         session.state = SessionState::Active;
         session.start_time = Some(ctx.now);
-        session.max_expiration_time = Some(ctx.now + f64::from(max_duration));
+        session.max_expiration_time = Some(ends);
     }
     session.connection_state = Some(SessionConnectionState::Connected);
-    Ok(described(session))
+    let shown = described(session);
+    if starting {
+        // The session ends by itself then (settling removes it).
+        state.expect_transition_by(ends);
+    }
+    Ok(shown)
 }
 
 /// `{"session_id": ..}`: the user closed the session's window; the session goes on, as

@@ -49,9 +49,10 @@ pub fn entry_grant(ctx: &RequestContext, target: Target, expires: f64) -> Grant 
         account: ctx.tenant.account.clone(),
         region: ctx.tenant.region.clone(),
         target,
-        expires: expires as i64,
+        expires,
         stage: Stage::Entry,
         application: None,
+        instance: None,
     }
 }
 

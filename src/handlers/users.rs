@@ -56,10 +56,10 @@ pub fn create_user(
         // not-found error, so resending to no one is a bad combination.
         return match state.users.contains_key(&req.user_name) {
             true => Ok(CreateUserResult {}),
-            false => Err(ApiError::invalid_combination(format!(
-                "MessageAction RESEND needs an existing user; {} is not in the user pool.",
-                req.user_name
-            ))),
+            // The user name is sensitive in the model: the message does not repeat it.
+            false => Err(ApiError::invalid_combination(
+                "MessageAction RESEND needs an existing user; that user is not in the user pool.",
+            )),
         };
     }
     state

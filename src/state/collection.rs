@@ -25,6 +25,9 @@ pub trait Resource {
     const ALREADY_EXISTS: ModeledError = ModeledError::ResourceAlreadyExistsException;
     /// The resource type in its ARN (`fleet` in `...:fleet/<name>`) when it is taggable.
     const ARN_TYPE: Option<&'static str>;
+    /// The model marks the name sensitive (a user name): messages do not repeat it, as
+    /// AWS's validation messages do not, so it reaches no log.
+    const NAME_IS_SENSITIVE: bool = false;
     /// The resource's ARN when it is taggable.
     fn taggable_arn(&self) -> Option<&str>;
     /// Whether resources of the family change state on their own (a lifecycle), so that
@@ -110,7 +113,18 @@ impl<R> std::ops::Deref for Collection<R> {
 impl<R: Resource> Collection<R> {
     /// The not-found error every family answers for a name it does not have.
     pub fn not_found(name: &str) -> ApiError {
-        ApiError::modeled(R::NOT_FOUND, format!("{} {name} does not exist.", R::KIND))
+        ApiError::modeled(
+            R::NOT_FOUND,
+            format!("{} {}does not exist.", R::KIND, Self::named(name)),
+        )
+    }
+
+    /// `name` and a space, or nothing when the name is sensitive.
+    fn named(name: &str) -> String {
+        match R::NAME_IS_SENSITIVE {
+            true => String::new(),
+            false => format!("{name} "),
+        }
     }
 
     pub fn find(&self, name: &str) -> Result<&R, ApiError> {
@@ -128,7 +142,7 @@ impl<R: Resource> Collection<R> {
         if self.by_name.contains_key(name) {
             return Err(ApiError::modeled(
                 R::ALREADY_EXISTS,
-                format!("{} {name} already exists.", R::KIND),
+                format!("{} {}already exists.", R::KIND, Self::named(name)),
             ));
         }
         match quota {

@@ -437,7 +437,18 @@ impl RegionState {
             .into_iter()
             .map(|family| family.settle(now, tags))
             .fold(f64::INFINITY, f64::min);
-        self.next_due = next_due;
+        self.next_due = next_due.min(self.end_expired_sessions(now));
+    }
+
+    /// Ends the sessions whose MaxExpirationTime has come, as AppStream ends a session
+    /// at its fleet's MaxUserDurationInSeconds; returns when the next one ends.
+    fn end_expired_sessions(&mut self, now: f64) -> f64 {
+        self.sessions
+            .retain(|_, session| session.max_expiration_time.is_none_or(|end| end > now));
+        self.sessions
+            .values()
+            .filter_map(|session| session.max_expiration_time)
+            .fold(f64::INFINITY, f64::min)
     }
 
     pub fn fleets_of_stack<'a>(&'a self, stack: &'a str) -> impl Iterator<Item = &'a str> {
@@ -525,6 +536,7 @@ impl Resource for User {
     const KIND: &'static str = "User";
     const PLURAL: &'static str = "users";
     const ARN_TYPE: Option<&'static str> = None;
+    const NAME_IS_SENSITIVE: bool = true;
     /// Users have ARNs but no tags.
     fn taggable_arn(&self) -> Option<&str> {
         None

@@ -16,7 +16,8 @@ c = boto3.client("appstream", endpoint_url=endpoint, region_name="us-east-1",
 
 def control(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(urllib.request.Request(endpoint + path, data=data, method=method)) as reply:
+    headers = {"Content-Type": "application/json"}
+    with urllib.request.urlopen(urllib.request.Request(endpoint + path, data=data, method=method, headers=headers)) as reply:
         return json.load(reply)
 
 

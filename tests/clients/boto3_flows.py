@@ -33,6 +33,7 @@ def control(path, body):
         endpoint + path,
         data=json.dumps(dict(body, account=ACCOUNT, region="us-west-2")).encode(),
         method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as reply:
         return json.load(reply)

@@ -147,7 +147,7 @@ try:
     browser.get(endpoint + "/authenticate")
     assert "not a streaming URL" in text()
     moved = urllib.request.Request(endpoint + "/_clock", data=json.dumps({"advance_seconds": 31}).encode(),
-                                   method="POST")
+                                   method="POST", headers={"Content-Type": "application/json"})
     urllib.request.urlopen(moved).read()
     assert status_of(url) == 403
     browser.get(url)

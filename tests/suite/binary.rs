@@ -39,6 +39,8 @@ fn help_explains_every_option() {
         "--control-token",
         "--streaming-url-base",
         "--streaming-url-style",
+        "--allowed-hosts",
+        "APPSTREAM_LOCAL_ALLOWED_HOSTS",
         "APPSTREAM_LOCAL_CREDENTIALS",
         "APPSTREAM_LOCAL_HOST",
         "APPSTREAM_LOCAL_PORT",

@@ -314,6 +314,7 @@ async fn reset_and_state_endpoints() {
 
     let one = http
         .post(format!("{}/_reset", s.url))
+        .header("content-type", "application/json")
         .body(r#"{"account":"000000000000","region":"us-east-1"}"#)
         .send()
         .await
@@ -366,6 +367,7 @@ async fn reset_and_state_endpoints() {
     );
     let bad = http
         .post(format!("{}/_reset", s.url))
+        .header("content-type", "application/json")
         .body(r#"{"account":"1"}"#)
         .send()
         .await

@@ -204,9 +204,9 @@ async fn stalled_clients_cannot_hold_a_stop_past_its_timeout() {
         .await;
     let mut stalled = Vec::new();
     for opening in [
-        "POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: PhotonAdminProxyService.CreateStack\r\ncontent-length: 100\r\n\r\n{",
-        "POST /_reset HTTP/1.1\r\nhost: x\r\ncontent-length: 40\r\n\r\n{",
-        "POST / HTTP/1.1\r\nhost: x\r\nx-amz-tar",
+        "POST / HTTP/1.1\r\nhost: localhost\r\nx-amz-target: PhotonAdminProxyService.CreateStack\r\ncontent-length: 100\r\n\r\n{",
+        "POST /_reset HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{",
+        "POST / HTTP/1.1\r\nhost: localhost\r\nx-amz-tar",
     ] {
         let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
         stream.write_all(opening.as_bytes()).await.unwrap();
@@ -248,7 +248,7 @@ fn health_within(addr: &str, limit: Duration) -> Duration {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(limit)).unwrap();
     stream
-        .write_all(b"GET /_health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .write_all(b"GET /_health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
         .unwrap();
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);

@@ -40,7 +40,7 @@ async fn half_sent_headers_are_dropped_while_others_are_served() {
     for _ in 0..50 {
         let mut stream = TcpStream::connect(s.addr).await.unwrap();
         stream
-            .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Tar")
+            .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Tar")
             .await
             .unwrap();
         stalled.push(stream);
@@ -65,7 +65,7 @@ async fn a_body_that_never_arrives_gets_408() {
     let s = start_with(config()).await;
     let mut stream = TcpStream::connect(s.addr).await.unwrap();
     stream
-        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: PhotonAdminProxyService.CreateStack\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 100\r\n\r\n{\"Name\":")
+        .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: PhotonAdminProxyService.CreateStack\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 100\r\n\r\n{\"Name\":")
         .await
         .unwrap();
     let mut response = vec![0u8; 4096];
@@ -103,7 +103,7 @@ async fn garbage_instead_of_http_closes_only_that_connection() {
 async fn keep_alive_request(stream: &mut TcpStream) -> String {
     let body = br#"{"Names":[]}"#;
     let head = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: PhotonAdminProxyService.DescribeStacks\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: PhotonAdminProxyService.DescribeStacks\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -159,7 +159,7 @@ async fn zero_deadlines_mean_none() {
     // A body sent in two parts, the second a while later, is still read.
     let body = br#"{"Name":"late"}"#;
     let head = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: PhotonAdminProxyService.CreateStack\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: PhotonAdminProxyService.CreateStack\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -181,7 +181,7 @@ async fn a_request_followed_by_a_half_close_is_answered_and_executed() {
     for i in 0..20 {
         let body = format!(r#"{{"Name":"half-closed-{i}"}}"#);
         let request = format!(
-            "POST / HTTP/1.1\r\nhost: x\r\nx-amz-target: PhotonAdminProxyService.CreateStack\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+            "POST / HTTP/1.1\r\nhost: localhost\r\nx-amz-target: PhotonAdminProxyService.CreateStack\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
         let mut stream = TcpStream::connect(s.addr).await.unwrap();

@@ -409,7 +409,7 @@ async fn a_malformed_reset_body_cannot_hold_its_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
     stream
-        .write_all(b"POST /_reset HTTP/1.1\r\nhost: x\r\ncontent-length: 40\r\n\r\n{")
+        .write_all(b"POST /_reset HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{")
         .await
         .unwrap();
     let started = std::time::Instant::now();

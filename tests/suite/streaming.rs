@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::common::{cbor_epoch, start_with, TestServer, Wire, WIRES};
 
 /// A client that shows redirects instead of following them, as the tests check each hop.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -18,7 +18,7 @@ fn browser() -> reqwest::Client {
 }
 
 /// The response to GET `url`: status, Location, body.
-async fn open(url: &str) -> (u16, String, String) {
+pub(crate) async fn open(url: &str) -> (u16, String, String) {
     let reply = browser().get(url).send().await.unwrap();
     let status = reply.status().as_u16();
     let location = reply
@@ -31,7 +31,7 @@ async fn open(url: &str) -> (u16, String, String) {
 
 /// Follows a streaming URL as a browser does: the 303 to the page, then the page. Returns
 /// the page's address and its HTML.
-async fn follow(s: &TestServer, url: &str) -> (String, String) {
+pub(crate) async fn follow(s: &TestServer, url: &str) -> (String, String) {
     let (status, location, _) = open(url).await;
     assert_eq!(status, 303, "{url}");
     let page_url = format!("{}{location}", s.url);
@@ -41,7 +41,7 @@ async fn follow(s: &TestServer, url: &str) -> (String, String) {
 }
 
 /// A page's form fields: its signed `parameters` and `signature`.
-fn signed_fields(page: &str) -> String {
+pub(crate) fn signed_fields(page: &str) -> String {
     let field = |name: &str| {
         let marker = format!("name=\"{name}\" value=\"");
         let start = page.find(&marker).unwrap() + marker.len();
@@ -52,7 +52,7 @@ fn signed_fields(page: &str) -> String {
 }
 
 /// Presses the page's `action` button: POSTs its form.
-async fn press(s: &TestServer, action: &str, form: &str) -> (u16, String, String) {
+pub(crate) async fn press(s: &TestServer, action: &str, form: &str) -> (u16, String, String) {
     let reply = browser()
         .post(format!("{}/streaming/{action}", s.url))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -69,7 +69,7 @@ async fn press(s: &TestServer, action: &str, form: &str) -> (u16, String, String
     (status, location, reply.text().await.unwrap())
 }
 
-async fn fast_server() -> TestServer {
+pub(crate) async fn fast_server() -> TestServer {
     start_with(appstream_local::Config {
         transition_delay: Duration::ZERO,
         ..Default::default()
@@ -78,7 +78,7 @@ async fn fast_server() -> TestServer {
 }
 
 /// A running fleet `fl` on stack `st`, with a theme and user settings.
-async fn stack_and_fleet(s: &TestServer, wire: Wire) {
+pub(crate) async fn stack_and_fleet(s: &TestServer, wire: Wire) {
     s.ok(
         wire,
         "CreateStack",
@@ -115,7 +115,7 @@ async fn stack_and_fleet(s: &TestServer, wire: Wire) {
     s.ok(wire, "StartFleet", json!({"Name": "fl"})).await;
 }
 
-async fn sessions(s: &TestServer, wire: Wire) -> Vec<Value> {
+pub(crate) async fn sessions(s: &TestServer, wire: Wire) -> Vec<Value> {
     s.ok(
         wire,
         "DescribeSessions",
@@ -127,7 +127,7 @@ async fn sessions(s: &TestServer, wire: Wire) -> Vec<Value> {
         .clone()
 }
 
-fn url_of(created: &Value) -> String {
+pub(crate) fn url_of(created: &Value) -> String {
     created["StreamingURL"].as_str().unwrap().to_string()
 }
 
@@ -316,7 +316,12 @@ async fn expired_forged_and_unknown_urls_get_clear_403_and_404_pages() {
 
 #[tokio::test]
 async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
-    let s = fast_server().await;
+    let s = start_with(appstream_local::Config {
+        transition_delay: Duration::ZERO,
+        allowed_hosts: vec!["appstream.test".into()],
+        ..Default::default()
+    })
+    .await;
     stack_and_fleet(&s, Wire::Json).await;
     let request = json!({"StackName": "st", "FleetName": "fl", "UserId": "dan"});
     for wire in WIRES {
@@ -325,8 +330,7 @@ async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
                 "appstream.test:8080",
                 "http://appstream.test:8080/authenticate?",
             ),
-            // Not a plain host and port: ignored.
-            ("evil.test/x?y=", "http://localhost:4599/authenticate?"),
+            ("127.0.0.1:4600", "http://127.0.0.1:4600/authenticate?"),
         ] {
             let reply = s
                 .call_with_header(wire, "CreateStreamingURL", &request, ("host", host))
@@ -335,6 +339,18 @@ async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
             let url = url_of(&reply.body);
             assert!(url.starts_with(expected), "{wire:?} {host}: {url}");
         }
+        // A Host that is not one of the server's own names is refused before any URL is
+        // made (a Host that is no plain host and port would point nowhere: the unit
+        // tests of streaming.rs show it ignored).
+        let reply = s
+            .call_with_header(
+                wire,
+                "CreateStreamingURL",
+                &request,
+                ("host", "evil.test/x?y="),
+            )
+            .await;
+        assert_eq!(reply.status, 403, "{wire:?}: {reply:?}");
     }
 
     for (base, style, expected) in [

@@ -191,11 +191,14 @@ fn violations(shape: ShapeId, required: bool, ex: &Examples) -> Vec<(Option<Valu
             }
             if pattern.is_some() {
                 let (_, invalid) = ex.get(shape);
+                // A value the model marks sensitive is not repeated, as AWS does not.
+                let shown = match shape.shape().sensitive {
+                    true => "Value ".to_string(),
+                    false => format!("Value '{invalid}' "),
+                };
                 out.push((
                     Some(json!(invalid)),
-                    format!(
-                        "Value '{invalid}' {at}Member must satisfy regular expression pattern: "
-                    ),
+                    format!("{shown}{at}Member must satisfy regular expression pattern: "),
                 ));
             }
             if !enum_values.is_empty() {

@@ -129,6 +129,7 @@ impl TestServer {
         let reply = self
             .http
             .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
             .body(body.to_string())
             .send()
             .await
