@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -95,10 +95,14 @@ impl Filter {
 /// requests seldom wait for each other; reading merges the shards by number.
 const SHARDS: usize = 8;
 
+/// An entry and its number, which orders the shards' entries when they are merged.
+type Numbered = (u64, Arc<Entry>);
+
 pub struct History {
     capacity: usize,
-    /// Each shard keeps its latest `per_shard` entries, numbered.
-    shards: Vec<Mutex<VecDeque<(u64, Entry)>>>,
+    /// Each shard keeps its latest `per_shard` entries, numbered; shared, so that a
+    /// reader copies pointers under the locks and decodes the bodies outside them.
+    shards: Vec<Mutex<VecDeque<Numbered>>>,
     per_shard: usize,
     next: AtomicU64,
 }
@@ -132,7 +136,7 @@ impl History {
         } else {
             None
         };
-        shard.push_back((number, entry));
+        shard.push_back((number, Arc::new(entry)));
         drop(shard);
         // The oldest entry is freed outside the lock.
         drop(oldest);
@@ -144,16 +148,20 @@ impl History {
         }
     }
 
-    /// The entries `filter` selects, oldest first, as JSON.
+    /// The entries `filter` selects, oldest first, as JSON. The locks are held only to
+    /// copy the entries' pointers, one shard at a time: requests are never held up while
+    /// bodies are decoded.
     pub fn shown(&self, filter: &Filter) -> Value {
-        let shards: Vec<_> = self.shards.iter().map(lock).collect();
-        let mut entries: Vec<&(u64, Entry)> = shards.iter().flat_map(|s| s.iter()).collect();
+        let mut entries: Vec<Numbered> = Vec::new();
+        for shard in &self.shards {
+            entries.extend(lock(shard).iter().cloned());
+        }
         entries.sort_by_key(|(number, _)| *number);
         let skip = entries.len().saturating_sub(self.capacity);
         let shown: Vec<Shown> = entries
-            .into_iter()
+            .iter()
             .skip(skip)
-            .map(|(_, entry)| entry)
+            .map(|(_, entry)| &**entry)
             .filter(|entry| filter.matches(entry))
             .map(|entry| Shown {
                 time: rfc3339(entry.time),
