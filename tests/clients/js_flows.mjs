@@ -22,6 +22,7 @@ async function expectError(code, name, input) {
 async function control(path, body) {
   const reply = await fetch(endpoint + path, {
     method: "POST",
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ ...body, account, region: "ca-central-1" }),
   });
   assert.equal(reply.status, 200, await reply.clone().text());
