@@ -53,6 +53,27 @@ fn pseudonymise(value: &mut Value) {
     }
 }
 
+/// One tenant's stored state serialised as JSON, with every sensitive value replaced by
+/// its pseudonym. A state with nothing sensitive (no member the model marks sensitive,
+/// no user-pool association) is returned as it is, never parsed: the common large state
+/// (thousands of stacks) then costs no more memory than its bytes.
+pub fn redact_stored_json(json: Vec<u8>) -> Vec<u8> {
+    let has = |needle: &[u8]| memchr::memmem::find(&json, needle).is_some();
+    let sensitive = has(b"\"user_stacks\":[[")
+        || SENSITIVE_MEMBERS
+            .iter()
+            .any(|name| has(format!("\"{name}\":").as_bytes()));
+    if !sensitive {
+        return json;
+    }
+    let Ok(mut state) = serde_json::from_slice::<Value>(&json) else {
+        return json;
+    };
+    drop(json);
+    redact_stored(&mut state);
+    serde_json::to_vec(&state).unwrap_or_default()
+}
+
 /// One tenant's stored state, as JSON, with every sensitive value replaced by its
 /// pseudonym: the members the model marks sensitive at any depth, and the two places
 /// the store keys by a user name (the user-pool's users and their stack associations).
@@ -183,6 +204,11 @@ mod tests {
             format!("arn:aws:appstream:us-east-1:000000000000:user/userpool/{user}")
         );
         assert_ne!(pseudonym("a"), pseudonym("b"));
+        let plain = br#"{"stacks":{"s":{"Name":"s"}},"user_stacks":[]}"#.to_vec();
+        assert_eq!(redact_stored_json(plain.clone()), plain, "nothing to hide");
+        let secret = br#"{"directory_configs":{"d":{"ServiceAccountCredentials":{"AccountPassword":"hunter2"}}}}"#;
+        let shown = redact_stored_json(secret.to_vec());
+        assert!(!String::from_utf8(shown).unwrap().contains("hunter2"));
     }
 
     #[test]

@@ -15,14 +15,6 @@ use http_body::{Body, Frame};
 use crate::state::{read, RegionState, Store};
 use crate::tenant::Tenant;
 
-/// One tenant's state as shown: in the form of a snapshot's entry, redacted.
-#[derive(serde::Serialize)]
-struct Shown<'a> {
-    #[serde(flatten)]
-    tenant: &'a Tenant,
-    state: &'a serde_json::Value,
-}
-
 pub struct StateStream {
     pending: VecDeque<(Tenant, Arc<RwLock<RegionState>>)>,
     started: bool,
@@ -52,13 +44,16 @@ impl StateStream {
                 chunk.push(b',');
             }
             // Plain data with string keys cannot fail to serialize.
-            let mut state = serde_json::to_value(&*read(&region)).unwrap_or_default();
-            crate::redact::redact_stored(&mut state);
-            let entry = Shown {
-                tenant: &tenant,
-                state: &state,
-            };
-            let _ = serde_json::to_writer(&mut chunk, &entry);
+            let _ = serde_json::to_writer(&mut chunk, &tenant);
+            // The tenant's object, then its "state" member, written in place: a state
+            // with nothing sensitive is never copied (redact_stored_json returns it).
+            chunk.pop();
+            chunk.extend_from_slice(b",\"state\":");
+            let start = chunk.len();
+            let _ = serde_json::to_writer(&mut chunk, &*read(&region));
+            let state = crate::redact::redact_stored_json(chunk.split_off(start));
+            chunk.extend_from_slice(&state);
+            chunk.push(b'}');
             return Some(chunk.into());
         }
         if !self.finished {
