@@ -23,7 +23,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, CBOR_PATH_PREFIX};
 
 /// The host names this server answers to, besides loopback names and IP addresses.
 #[derive(Debug, Clone, Default)]
@@ -79,7 +79,7 @@ fn without_port(host: &str) -> &str {
     }
 }
 
-fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -101,7 +101,7 @@ pub fn refusal(own: &OwnHosts, method: &Method, path: &str, headers: &HeaderMap)
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let fetch_site = header(headers, "sec-fetch-site");
     if let Some(site @ ("cross-site" | "same-site")) = fetch_site {
         return Some(format!(
             "A {site} request cannot change this server: only its own pages and clients that \
@@ -117,8 +117,8 @@ pub fn refusal(own: &OwnHosts, method: &Method, path: &str, headers: &HeaderMap)
                 .split_once("://")
                 .map(|(_, rest)| rest)
                 .unwrap_or_default();
-            let same = host.is_some_and(|h| h.eq_ignore_ascii_case(authority));
-            if !same || !own.allows(authority) {
+            // The Host was checked above, so the same origin is one of the server's own.
+            if !host.is_some_and(|h| h.eq_ignore_ascii_case(authority)) {
                 return Some(format!(
                     "A request from the page at {origin:?} cannot change this server: only its \
                      own pages and clients that are not browsers can."
@@ -186,7 +186,7 @@ pub async fn guard(State(own): State<Arc<OwnHosts>>, request: Request, next: Nex
             // An API client gets the refusal in its own protocol, as AccessDenied (which
             // SDKs do not retry); a control's client gets the controls' JSON.
             let path = request.uri().path();
-            let protocol = if path.starts_with("/service/") {
+            let protocol = if path.starts_with(CBOR_PATH_PREFIX) {
                 Some(Protocol::RpcV2Cbor)
             } else if request.headers().contains_key("x-amz-target") {
                 Some(Protocol::AwsJson11)

@@ -192,9 +192,7 @@ impl Durable {
             fresh,
         })
     }
-}
 
-impl Durable {
     /// Marks the directory as being seeded, until `seeded` says how it went.
     pub fn seeding(&self) -> Result<(), PersistenceError> {
         let marker = self.journal.dir.join(SEEDING);

@@ -27,7 +27,7 @@ use crate::handlers::session_connections::session_view;
 use crate::persistence::{not_durable, Journal};
 use crate::protocol::Protocol;
 use crate::session_pages;
-use crate::state::Store;
+use crate::state::{RegionState, Store};
 use crate::streaming::{Grant, Refusal, Signed, Stage, Target};
 use crate::tenant::Tenant;
 
@@ -201,31 +201,11 @@ impl Portal {
         self.durable(seq).await
     }
 
-    /// The builder a grant names, when that builder is gone or is a newer one of the
-    /// same name (deleted and created again): the grant opens only the one it was
-    /// made for.
+    /// The builder a grant names, when it is a newer one of the same name.
     fn replaced(&self, grant: &Grant) -> Option<String> {
         let now = self.config.clock.now();
         self.store
-            .read_settled(&grant.tenant(), now, |state| match &grant.target {
-                Target::Session(_) => None,
-                Target::ImageBuilder(name) => {
-                    let created = state
-                        .image_builders
-                        .get(name)
-                        .map(|r| r.builder.created_time);
-                    (!created.is_some_and(|c| grant.opens(c)))
-                        .then(|| format!("Image builder {name}"))
-                }
-                Target::AppBlockBuilder(name) => {
-                    let created = state
-                        .app_block_builders
-                        .get(name)
-                        .map(|r| r.builder.created_time);
-                    (!created.is_some_and(|c| grant.opens(c)))
-                        .then(|| format!("App block builder {name}"))
-                }
-            })
+            .read_settled(&grant.tenant(), now, |state| replaced_in(state, grant))
     }
 
     /// The page `grant` opens, with `notice` (an action's refusal) and its status.
@@ -237,9 +217,11 @@ impl Portal {
             .unwrap_or(StatusCode::OK);
         let message = notice.map(|e| e.message.as_str());
         // A page, or what it showed and no longer exists.
-        let rendered = self
-            .store
-            .read_settled(&tenant, now, |state| match &grant.target {
+        let rendered = self.store.read_settled(&tenant, now, |state| {
+            if let Some(what) = replaced_in(state, grant) {
+                return Err(what);
+            }
+            match &grant.target {
                 Target::Session(id) => Ok(match session_view(&tenant, state, id) {
                     Some(view) => {
                         let launched = grant.application.as_deref();
@@ -248,7 +230,7 @@ impl Portal {
                     None => session_pages::ended(id, ENDED),
                 }),
                 Target::ImageBuilder(name) => match state.image_builders.get(name) {
-                    Some(record) if grant.opens(record.builder.created_time) => {
+                    Some(record) => {
                         let moving = record.transition.is_some();
                         Ok(session_pages::image_builder(
                             &record.builder,
@@ -257,10 +239,10 @@ impl Portal {
                             signed,
                         ))
                     }
-                    _ => Err(format!("Image builder {name}")),
+                    None => Err(format!("Image builder {name}")),
                 },
                 Target::AppBlockBuilder(name) => match state.app_block_builders.get(name) {
-                    Some(record) if grant.opens(record.builder.created_time) => {
+                    Some(record) => {
                         let moving = record.transition.is_some();
                         let block = packaged_block(state, name);
                         let builder = &record.builder;
@@ -268,14 +250,33 @@ impl Portal {
                             builder, block, moving, message, signed,
                         ))
                     }
-                    _ => Err(format!("App block builder {name}")),
+                    None => Err(format!("App block builder {name}")),
                 },
-            });
+            }
+        });
         match rendered {
             Ok(page) => html(status, page),
             Err(what) => gone(&what),
         }
     }
+}
+
+/// The builder a grant names, when `state` holds a newer one of that name (deleted and
+/// created again): what it is, for the page that says the granted one is gone. A grant
+/// opens only the builder instance it was made for; a session's id is never reused.
+fn replaced_in(state: &RegionState, grant: &Grant) -> Option<String> {
+    let (created, what) = match &grant.target {
+        Target::Session(_) => return None,
+        Target::ImageBuilder(name) => (
+            state.image_builders.get(name)?.builder.created_time,
+            format!("Image builder {name}"),
+        ),
+        Target::AppBlockBuilder(name) => (
+            state.app_block_builders.get(name)?.builder.created_time,
+            format!("App block builder {name}"),
+        ),
+    };
+    (!grant.opens(created)).then_some(what)
 }
 
 /// The URL an API call handed out: a fleet session connects; every kind forwards to its

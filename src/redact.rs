@@ -54,24 +54,22 @@ fn pseudonymise(value: &mut Value) {
 }
 
 /// One tenant's stored state serialised as JSON, with every sensitive value replaced by
-/// its pseudonym. A state with nothing sensitive (no member the model marks sensitive,
-/// no user-pool association) is returned as it is, never parsed: the common large state
-/// (thousands of stacks) then costs no more memory than its bytes.
-pub fn redact_stored_json(json: Vec<u8>) -> Vec<u8> {
-    let has = |needle: &[u8]| memchr::memmem::find(&json, needle).is_some();
+/// its pseudonym; `None` when it holds nothing to hide (no member the model marks
+/// sensitive, no user-pool association), found without parsing it: the common large
+/// state (thousands of stacks) then costs no more memory than its bytes.
+pub fn redacted_stored_json(json: &[u8]) -> Option<Vec<u8>> {
+    let has = |needle: &[u8]| memchr::memmem::find(json, needle).is_some();
     let sensitive = has(b"\"user_stacks\":[[")
         || SENSITIVE_MEMBERS
             .iter()
             .any(|name| has(format!("\"{name}\":").as_bytes()));
     if !sensitive {
-        return json;
+        return None;
     }
-    let Ok(mut state) = serde_json::from_slice::<Value>(&json) else {
-        return json;
-    };
-    drop(json);
+    // The store's own serialisation, so it parses.
+    let mut state = serde_json::from_slice::<Value>(json).unwrap_or_default();
     redact_stored(&mut state);
-    serde_json::to_vec(&state).unwrap_or_default()
+    serde_json::to_vec(&state).ok()
 }
 
 /// One tenant's stored state, as JSON, with every sensitive value replaced by its
@@ -205,9 +203,9 @@ mod tests {
         );
         assert_ne!(pseudonym("a"), pseudonym("b"));
         let plain = br#"{"stacks":{"s":{"Name":"s"}},"user_stacks":[]}"#.to_vec();
-        assert_eq!(redact_stored_json(plain.clone()), plain, "nothing to hide");
+        assert_eq!(redacted_stored_json(&plain), None, "nothing to hide");
         let secret = br#"{"directory_configs":{"d":{"ServiceAccountCredentials":{"AccountPassword":"hunter2"}}}}"#;
-        let shown = redact_stored_json(secret.to_vec());
+        let shown = redacted_stored_json(secret).unwrap();
         assert!(!String::from_utf8(shown).unwrap().contains("hunter2"));
     }
 

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{is_account, is_region, tenant};
 use crate::body::read_body;
-use crate::clock::MAX_OFFSET_SECONDS;
+use crate::clock::{Clock, MAX_OFFSET_SECONDS};
 use crate::config::Config;
 use crate::context::{RequestContext, TransitionFailure};
 use crate::dispatch::{dispatch, dispatch_control, WriteLog, IMPLEMENTED};
@@ -25,7 +25,7 @@ use crate::faults::Faults;
 use crate::generated::operations::Operation;
 use crate::history::{Entry, Filter, History, Input as HistoryInput, MAX_KEPT_BODY};
 use crate::persistence::{not_durable, Journal, CLOCK_RECORD};
-use crate::protocol::{Protocol, SERVICE};
+use crate::protocol::{Protocol, CBOR_PATH_PREFIX, SERVICE};
 use crate::state::Store;
 use crate::tenant::Tenant;
 use crate::validation::shorten;
@@ -79,17 +79,13 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         state.journal.clone(),
         state.config.clone(),
     );
-    let base_host = state.config.streaming.base.as_deref().and_then(|base| {
-        let rest = base.split_once("://")?.1;
-        Some(rest.to_string())
-    });
     let own = crate::browser_guard::OwnHosts::new(
         state
             .config
             .allowed_hosts
             .iter()
             .map(String::as_str)
-            .chain(base_host.as_deref()),
+            .chain(state.config.streaming.base_host()),
     );
     // Health stays open: container health checks carry no token.
     Router::new()
@@ -446,7 +442,6 @@ async fn set_clock(State(app): State<AppState>, body: Body) -> Response {
         Ok(bytes) => bytes,
         Err(e) => return control_error(&e),
     };
-    let clock = &app.config.clock;
     let given = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) if map.len() == 1 => map
             .into_iter()
@@ -454,63 +449,66 @@ async fn set_clock(State(app): State<AppState>, body: Body) -> Response {
             .and_then(|(key, value)| Some((key, value.as_f64()?))),
         _ => None,
     };
-    // Forward by up to ten years at a time: time that ran backwards would break
-    // lifecycles (a reset or a set offset is the one way back, and says so).
     let max = MAX_OFFSET_SECONDS;
-    let refused = || {
-        control_error(&ApiError::new(
-            "InvalidRequest",
-            400,
-            format!(
-                "expected {{\"advance_seconds\": N}} with N from 0 to 315360000, or \
-                 {{\"offset_seconds\": N}} with N from 0 to {max}"
-            ),
-        ))
-    };
-    let Some((key, seconds)) = given else {
-        return refused();
-    };
-    if let Some(Err(e)) = app.journal.as_deref().map(Journal::check_writable) {
-        return control_error(&not_durable(&e));
-    }
-    let offset = match key.as_str() {
-        "advance_seconds" if (0.0..=315_360_000.0).contains(&seconds) => {
-            match clock.advance(seconds) {
-                Some(offset) => offset,
-                None => {
-                    return control_error(&ApiError::new(
-                        "InvalidRequest",
-                        400,
-                        format!(
-                            "the clock may run at most {max} seconds (100 years) ahead of the \
-                             wall clock; it is {} ahead now. POST {{\"offset_seconds\": 0}} or \
-                             DELETE /_clock sets it back",
-                            clock.offset_seconds()
-                        ),
-                    ))
-                }
-            }
+    let (key, seconds) = match given {
+        Some((key, seconds))
+            if (key == "advance_seconds" && (0.0..=MAX_ADVANCE_SECONDS).contains(&seconds))
+                || (key == "offset_seconds" && (0.0..=max).contains(&seconds)) =>
+        {
+            (key, seconds)
         }
-        "offset_seconds" if (0.0..=max).contains(&seconds) => {
+        _ => {
+            return control_error(&ApiError::new(
+                "InvalidRequest",
+                400,
+                format!(
+                    "expected {{\"advance_seconds\": N}} with N from 0 to {MAX_ADVANCE_SECONDS}, \
+                     or {{\"offset_seconds\": N}} with N from 0 to {max}"
+                ),
+            ))
+        }
+    };
+    move_clock(app, |clock| match key.as_str() {
+        "offset_seconds" => {
             clock.set_offset(seconds);
-            seconds
+            Some(seconds)
         }
-        _ => return refused(),
-    };
-    journal_clock(app, offset).await
+        _ => clock.advance(seconds),
+    })
+    .await
 }
+
+/// The most one `advance_seconds` moves the clock: ten years.
+const MAX_ADVANCE_SECONDS: f64 = 315_360_000.0;
 
 /// `DELETE /_clock`: the wall clock's time again.
 async fn reset_clock(State(app): State<AppState>) -> Response {
+    move_clock(app, |clock| {
+        clock.set_offset(0.0);
+        Some(0.0)
+    })
+    .await
+}
+
+/// Moves the clock with `change` (which answers the new offset, or `None` when it
+/// would pass the bound and changed nothing), journals the offset and answers the
+/// clock. Nothing moves when the journal cannot take the record.
+async fn move_clock(app: AppState, change: impl FnOnce(&Clock) -> Option<f64>) -> Response {
     if let Some(Err(e)) = app.journal.as_deref().map(Journal::check_writable) {
         return control_error(&not_durable(&e));
     }
-    app.config.clock.set_offset(0.0);
-    journal_clock(app, 0.0).await
-}
-
-/// Journals the clock's new offset, `offset` seconds, and answers the clock.
-async fn journal_clock(app: AppState, offset: f64) -> Response {
+    let Some(offset) = change(&app.config.clock) else {
+        return control_error(&ApiError::new(
+            "InvalidRequest",
+            400,
+            format!(
+                "the clock may run at most {MAX_OFFSET_SECONDS} seconds (100 years) ahead of \
+                 the wall clock; it is {} ahead now. POST {{\"offset_seconds\": 0}} or DELETE \
+                 /_clock sets it back",
+                app.config.clock.offset_seconds()
+            ),
+        ));
+    };
     if let Some(journal) = &app.journal {
         let tenant = Tenant::default();
         let ctx = RequestContext::arriving(&tenant, &app.config);
@@ -543,7 +541,7 @@ fn recognise(
     headers: &HeaderMap,
 ) -> (Protocol, Result<String, ApiError>) {
     let path = uri.path();
-    if let Some(rest) = path.strip_prefix("/service/") {
+    if let Some(rest) = path.strip_prefix(CBOR_PATH_PREFIX) {
         let protocol = Protocol::RpcV2Cbor;
         let name = match rest.split('/').collect::<Vec<_>>().as_slice() {
             [service, "operation", op] if *service == SERVICE => Ok(op.to_string()),

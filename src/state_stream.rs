@@ -1,8 +1,8 @@
 //! `GET /_state` as a streamed body: `{"regions":[` then one tenant's state per chunk,
-//! each copied from the region under its shared lock and shown with the values the
-//! model marks sensitive replaced by pseudonyms (`redact`), then `]}`. A large state
+//! each written straight from the region under its shared lock, then `]}`. A large state
 //! is never copied or built into one value, and writers wait at most for one tenant's
-//! serialisation.
+//! serialisation. A tenant whose state holds values the model marks sensitive is shown
+//! with pseudonyms in their place (`redact`).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -46,13 +46,15 @@ impl StateStream {
             // Plain data with string keys cannot fail to serialize.
             let _ = serde_json::to_writer(&mut chunk, &tenant);
             // The tenant's object, then its "state" member, written in place: a state
-            // with nothing sensitive is never copied (redact_stored_json returns it).
+            // with nothing sensitive is never copied.
             chunk.pop();
             chunk.extend_from_slice(b",\"state\":");
             let start = chunk.len();
             let _ = serde_json::to_writer(&mut chunk, &*read(&region));
-            let state = crate::redact::redact_stored_json(chunk.split_off(start));
-            chunk.extend_from_slice(&state);
+            if let Some(redacted) = crate::redact::redacted_stored_json(&chunk[start..]) {
+                chunk.truncate(start);
+                chunk.extend_from_slice(&redacted);
+            }
             chunk.push(b'}');
             return Some(chunk.into());
         }

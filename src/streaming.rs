@@ -137,6 +137,13 @@ impl Default for StreamingUrls {
     }
 }
 
+impl StreamingUrls {
+    /// The host (and port) of `--streaming-url-base`, a name the server answers to.
+    pub fn base_host(&self) -> Option<&str> {
+        Some(self.base.as_deref()?.split_once("://")?.1)
+    }
+}
+
 /// Where URLs point when no base is set and the request named no usable host.
 const FALLBACK_BASE: &str = "http://localhost:4599";
 

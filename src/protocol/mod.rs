@@ -17,6 +17,10 @@ use crate::validation::{list_item_path, member_path, shorten};
 
 pub const SERVICE: &str = "PhotonAdminProxyService";
 
+/// Where Smithy RPC v2 CBOR requests are addressed (`/service/<Service>/operation/<Op>`);
+/// AWS JSON 1.1 requests go to `/` with an `X-Amz-Target`.
+pub const CBOR_PATH_PREFIX: &str = "/service/";
+
 /// The error body of both protocols. botocore reads the code from `__type` (JSON: the
 /// short code; CBOR: the shape id); the SDKs read `message` or the modeled `Message`.
 #[derive(Serialize)]

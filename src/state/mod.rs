@@ -39,14 +39,6 @@ pub struct TenantState {
     pub state: RegionState,
 }
 
-/// One tenant's state, borrowed, in the same form as `TenantState`.
-#[derive(Serialize)]
-pub struct TenantStateRef<'a> {
-    #[serde(flatten)]
-    pub tenant: &'a Tenant,
-    pub state: &'a RegionState,
-}
-
 impl Store {
     /// The tenants that have state (or just `only`, if it has), in a stable order.
     pub fn tenants(&self, only: Option<&Tenant>) -> Vec<(Tenant, Arc<RwLock<RegionState>>)> {
