@@ -127,8 +127,18 @@ pub(crate) async fn sessions(s: &TestServer, wire: Wire) -> Vec<Value> {
         .clone()
 }
 
-pub(crate) fn url_of(created: &Value) -> String {
+fn url_of(created: &Value) -> String {
     created["StreamingURL"].as_str().unwrap().to_string()
+}
+
+/// The URL `operation` (one of the three Create*StreamingURL) hands out for `input`.
+pub(crate) async fn streaming_url(
+    s: &TestServer,
+    wire: Wire,
+    operation: &str,
+    input: Value,
+) -> String {
+    url_of(&s.ok(wire, operation, input).await)
 }
 
 #[tokio::test]
@@ -136,14 +146,13 @@ async fn a_session_page_connects_disconnects_and_ends_as_the_api_reports() {
     for wire in WIRES {
         let s = fast_server().await;
         stack_and_fleet(&s, wire).await;
-        let url = url_of(
-            &s.ok(
-                wire,
-                "CreateStreamingURL",
-                json!({"StackName": "st", "FleetName": "fl", "UserId": "alice"}),
-            )
-            .await,
-        );
+        let url = streaming_url(
+            &s,
+            wire,
+            "CreateStreamingURL",
+            json!({"StackName": "st", "FleetName": "fl", "UserId": "alice"}),
+        )
+        .await;
         assert!(
             url.starts_with(&format!("{}/authenticate?parameters=", s.url)),
             "{url}"
@@ -229,14 +238,13 @@ async fn a_session_page_connects_disconnects_and_ends_as_the_api_reports() {
 async fn a_session_ended_through_the_api_shows_as_ended_and_its_url_opens_no_more() {
     let s = fast_server().await;
     stack_and_fleet(&s, Wire::Json).await;
-    let url = url_of(
-        &s.ok(
-            Wire::Json,
-            "CreateStreamingURL",
-            json!({"StackName": "st", "FleetName": "fl", "UserId": "bob"}),
-        )
-        .await,
-    );
+    let url = streaming_url(
+        &s,
+        Wire::Json,
+        "CreateStreamingURL",
+        json!({"StackName": "st", "FleetName": "fl", "UserId": "bob"}),
+    )
+    .await;
     let (page_url, _) = follow(&s, &url).await;
     let id = sessions(&s, Wire::Json).await[0]["Id"].clone();
     s.ok(Wire::Json, "ExpireSession", json!({ "SessionId": id }))
@@ -255,14 +263,13 @@ async fn a_session_ended_through_the_api_shows_as_ended_and_its_url_opens_no_mor
 async fn expired_forged_and_unknown_urls_get_clear_403_and_404_pages() {
     let s = fast_server().await;
     stack_and_fleet(&s, Wire::Json).await;
-    let url = url_of(
-        &s.ok(
-            Wire::Json,
-            "CreateStreamingURL",
-            json!({"StackName": "st", "FleetName": "fl", "UserId": "carol", "Validity": 30}),
-        )
-        .await,
-    );
+    let url = streaming_url(
+        &s,
+        Wire::Json,
+        "CreateStreamingURL",
+        json!({"StackName": "st", "FleetName": "fl", "UserId": "carol", "Validity": 30}),
+    )
+    .await;
     let (query_start, signature) = url.rsplit_once("&signature=").unwrap();
     let mut flipped = signature.to_string();
     let first = if flipped.starts_with('A') { "B" } else { "A" };
@@ -273,14 +280,13 @@ async fn expired_forged_and_unknown_urls_get_clear_403_and_404_pages() {
     let other_process = {
         let t = fast_server().await;
         stack_and_fleet(&t, Wire::Json).await;
-        url_of(
-            &t.ok(
-                Wire::Json,
-                "CreateStreamingURL",
-                json!({"StackName": "st", "FleetName": "fl", "UserId": "carol"}),
-            )
-            .await,
+        streaming_url(
+            &t,
+            Wire::Json,
+            "CreateStreamingURL",
+            json!({"StackName": "st", "FleetName": "fl", "UserId": "carol"}),
         )
+        .await
         .replace(&t.url, &s.url)
     };
     for forged in [forged_signature, forged_parameters, other_process] {
@@ -373,10 +379,7 @@ async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
         config.streaming.style = style;
         let t = start_with(config).await;
         stack_and_fleet(&t, Wire::Cbor).await;
-        let url = url_of(
-            &t.ok(Wire::Cbor, "CreateStreamingURL", request.clone())
-                .await,
-        );
+        let url = streaming_url(&t, Wire::Cbor, "CreateStreamingURL", request.clone()).await;
         assert!(url.starts_with(expected), "{url}");
         // Whatever the host, the query opens here.
         let here = format!("{}/authenticate?{}", t.url, url.split_once('?').unwrap().1);
@@ -395,14 +398,13 @@ async fn builder_urls_open_pages_that_make_an_image_and_finish_packaging() {
             "ImageName": "AppStream-WinServer2022-10-08-2025"}),
     )
     .await;
-    let url = url_of(
-        &s.ok(
-            wire,
-            "CreateImageBuilderStreamingURL",
-            json!({"Name": "golden"}),
-        )
-        .await,
-    );
+    let url = streaming_url(
+        &s,
+        wire,
+        "CreateImageBuilderStreamingURL",
+        json!({"Name": "golden"}),
+    )
+    .await;
     let (_, page) = follow(&s, &url).await;
     assert!(page.contains("Image builder golden") && page.contains(">RUNNING<"));
     let form = format!("{}&image_name=from-page", signed_fields(&page));
@@ -443,14 +445,13 @@ async fn builder_urls_open_pages_that_make_an_image_and_finish_packaging() {
     .await;
     s.ok(wire, "StartAppBlockBuilder", json!({"Name": "packer"}))
         .await;
-    let url = url_of(
-        &s.ok(
-            wire,
-            "CreateAppBlockBuilderStreamingURL",
-            json!({"AppBlockBuilderName": "packer"}),
-        )
-        .await,
-    );
+    let url = streaming_url(
+        &s,
+        wire,
+        "CreateAppBlockBuilderStreamingURL",
+        json!({"AppBlockBuilderName": "packer"}),
+    )
+    .await;
     let (page_url, page) = follow(&s, &url).await;
     assert!(
         page.contains("Finish packaging") && page.contains(">INACTIVE<"),
@@ -530,14 +531,13 @@ async fn an_elastic_fleets_applications_show_and_the_launched_one_stands_out() {
     )
     .await;
     s.ok(wire, "StartFleet", json!({"Name": "fl"})).await;
-    let url = url_of(
-        &s.ok(
-            wire,
-            "CreateStreamingURL",
-            json!({"StackName": "st", "FleetName": "fl", "UserId": "erin", "ApplicationId": "notes"}),
-        )
-        .await,
-    );
+    let url = streaming_url(
+        &s,
+        wire,
+        "CreateStreamingURL",
+        json!({"StackName": "st", "FleetName": "fl", "UserId": "erin", "ApplicationId": "notes"}),
+    )
+    .await;
     let (_, page) = follow(&s, &url).await;
     assert!(page.contains("Paint &lt;Pro&gt;"), "{page}");
     assert!(
@@ -615,14 +615,13 @@ async fn the_binary_takes_the_streaming_flags_and_refuses_a_bad_base() {
         let (mut child, addr, _) = crate::common::spawn_binary(&args, &[]);
         let s = TestServer::at(&addr);
         stack_and_fleet(&s, Wire::Json).await;
-        let url = url_of(
-            &s.ok(
-                Wire::Json,
-                "CreateStreamingURL",
-                json!({"StackName": "st", "FleetName": "fl", "UserId": "gus"}),
-            )
-            .await,
-        );
+        let url = streaming_url(
+            &s,
+            Wire::Json,
+            "CreateStreamingURL",
+            json!({"StackName": "st", "FleetName": "fl", "UserId": "gus"}),
+        )
+        .await;
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(url.starts_with(expected), "{url}");
