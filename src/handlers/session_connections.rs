@@ -52,21 +52,16 @@ pub fn connect_session(
         .and_then(|s| state.fleets.get(&s.fleet_name))
         .and_then(|r| r.fleet.max_user_duration_in_seconds)
         .unwrap_or(DEFAULT_MAX_USER_DURATION);
-    let ends = ctx.now + f64::from(max_duration);
     let session = session_mut(state, id)?;
-    let starting = session.state == SessionState::Pending;
-    if starting {
+    if session.state == SessionState::Pending {
         session.state = SessionState::Active;
         session.start_time = Some(ctx.now);
-        session.max_expiration_time = Some(ends);
+        // Settling ends it then: every write makes the next read settle, which notes
+        // the earliest session end as a time due.
+        session.max_expiration_time = Some(ctx.now + f64::from(max_duration));
     }
     session.connection_state = Some(SessionConnectionState::Connected);
-    let shown = described(session);
-    if starting {
-        // The session ends by itself then (settling removes it).
-        state.expect_transition_by(ends);
-    }
-    Ok(shown)
+    Ok(described(session))
 }
 
 /// `{"session_id": ..}`: the user closed the session's window; the session goes on, as
