@@ -272,7 +272,9 @@ mod tests {
             .is_some(),
             "another port is another origin"
         );
-        assert!(refused(&[("host", "localhost:4599"), ("sec-fetch-site", "cross-site")]).is_some());
+        for site in ["cross-site", "same-site"] {
+            assert!(refused(&[("host", "localhost:4599"), ("sec-fetch-site", site)]).is_some());
+        }
         assert!(refused(&[("host", "localhost:4599"), ("origin", "null")]).is_some());
         assert!(refused(&[
             ("host", "localhost:4599"),

@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{spawn_binary, start, start_up_fails, temp_dir, TestServer, Wire, WIRES};
+use crate::common::{
+    spawn_binary, start, start_up_fails, temp_dir, Running, TestServer, Wire, WIRES,
+};
 
 /// A request to `path` with `headers`, as a page on another site makes it.
 async fn send(
@@ -92,8 +94,38 @@ async fn another_site_can_neither_change_nor_read_the_server() {
         let reply = s
             .call_with_header(wire, "DescribeStacks", &json!({}), rebound)
             .await;
-        assert_eq!(reply.status, 403, "{wire:?}");
+        assert_eq!(
+            (reply.status, reply.code()),
+            (403, "AccessDeniedException"),
+            "{wire:?}: refused in the client's own protocol"
+        );
+        // An API call a page elsewhere makes (it would need a preflight, but the answer
+        // must not depend on the browser): refused, and nothing is created.
+        let reply = s
+            .call_with_header(wire, "CreateStack", &json!({"Name": "planted"}), evil)
+            .await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (403, "AccessDeniedException"),
+            "{wire:?}"
+        );
     }
+    // A streaming page's button posted from another site.
+    let (status, _) = send(
+        &s,
+        post.clone(),
+        "/streaming/end",
+        &[evil, ("content-type", "application/x-www-form-urlencoded")],
+        "parameters=x&signature=y",
+    )
+    .await;
+    assert_eq!(status, 403, "a page's form from another site");
+    let stacks = s.ok(Wire::Cbor, "DescribeStacks", json!({})).await;
+    assert_eq!(
+        stacks["Stacks"].as_array().unwrap().len(),
+        1,
+        "nothing planted"
+    );
 
     // The server's own clients still pass: tools without Origin, a JSON body, and a
     // same-origin page.
@@ -114,6 +146,38 @@ async fn another_site_can_neither_change_nor_read_the_server() {
     assert_eq!(clock_offset(&s).await, 5.0);
     let (status, answer) = send(&s, post, "/_reset", &[], "").await;
     assert_eq!(status, 200, "an empty POST from a tool: {answer}");
+}
+
+#[test]
+fn the_binary_takes_allowed_hosts_from_its_flag_and_environment() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for (args, envs) in [
+        (
+            vec!["--port", "0", "--allowed-hosts", "appstream,other"],
+            vec![],
+        ),
+        (
+            vec!["--port", "0"],
+            vec![("APPSTREAM_LOCAL_ALLOWED_HOSTS", "appstream,other")],
+        ),
+    ] {
+        let (child, addr, _) = spawn_binary(&args, &envs);
+        let server = Running(child);
+        runtime.block_on(async {
+            let s = TestServer::at(&addr);
+            for (host, status) in [
+                ("appstream:4599", 200),
+                ("other", 200),
+                ("evil.example", 403),
+            ] {
+                let reply = s
+                    .call_with_header(Wire::Json, "DescribeStacks", &json!({}), ("host", host))
+                    .await;
+                assert_eq!(reply.status, status, "{args:?} {envs:?} {host}");
+            }
+        });
+        drop(server);
+    }
 }
 
 #[tokio::test]
@@ -239,7 +303,8 @@ async fn sensitive_values_appear_in_no_control_answer_page_or_message() {
 
 #[test]
 fn logs_carry_no_secret_and_quote_what_clients_send() {
-    let (mut child, addr, lines) = spawn_binary(&["--port", "0"], &[]);
+    let (child, addr, lines) = spawn_binary(&["--port", "0"], &[]);
+    let server = Running(child);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let s = TestServer::at(&addr);
@@ -265,8 +330,7 @@ fn logs_carry_no_secret_and_quote_what_clients_send() {
         let forged = "PhotonAdminProxyService.X operation=DeleteFleet account=111111111111 status=200";
         s.json_raw(Some(forged), b"{}".to_vec(), None).await;
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     let log: Vec<String> = lines.try_iter().collect();
     let log = log.join("\n");
     for secret in [PASSWORD, USER, "gone@example.com"] {
@@ -338,7 +402,8 @@ fn a_failed_seed_leaves_no_state_and_fails_the_same_way_again() {
         r#"[{"operation": "CreateStack", "input": {"Name": "whole"}}]"#,
     )
     .unwrap();
-    let (mut child, addr, _) = spawn_binary(&args, &[]);
+    let (child, addr, _) = spawn_binary(&args, &[]);
+    let server = Running(child);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let stacks = TestServer::at(&addr)
@@ -346,8 +411,7 @@ fn a_failed_seed_leaves_no_state_and_fails_the_same_way_again() {
             .await;
         assert_eq!(stacks["Stacks"][0]["Name"], "whole");
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     assert!(!dir.join("seeding.incomplete").exists());
     let _ = std::fs::remove_dir_all(&parent);
 }
@@ -366,6 +430,17 @@ async fn the_clock_stays_in_range_and_reset_returns_a_fresh_start() {
             .await;
         assert_eq!(status, 400, "{answer}");
         assert!(clock_offset(&s).await <= 3_155_760_000.0);
+        for bad in [
+            r#"{"offset_seconds": -1}"#,
+            r#"{"offset_seconds": 3155760001}"#,
+            r#"{"advance_seconds": -5}"#,
+            r#"{"advance_seconds": 1, "offset_seconds": 1}"#,
+        ] {
+            let before = clock_offset(&s).await;
+            let (status, answer) = s.control("/_clock", bad).await;
+            assert_eq!(status, 400, "{bad}: {answer}");
+            assert_eq!(clock_offset(&s).await, before, "{bad} changed nothing");
+        }
         let (status, _) = s.control("/_clock", r#"{"offset_seconds": 100}"#).await;
         assert_eq!(status, 200);
         assert_eq!(clock_offset(&s).await, 100.0);
@@ -403,6 +478,39 @@ async fn the_clock_stays_in_range_and_reset_returns_a_fresh_start() {
     }
 }
 
+#[test]
+fn a_full_reset_sets_the_clock_back_after_a_restart_too() {
+    let dir = temp_dir("reset-clock");
+    let args = ["--port", "0", "--state-dir", dir.to_str().unwrap()];
+    // Each start is killed with SIGKILL when dropped, so the next one replays the
+    // journal instead of reading a snapshot written at a clean stop.
+    let start = || {
+        let (child, addr, _) = spawn_binary(&args, &[]);
+        (Running(child), TestServer::at(&addr))
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (server, s) = start();
+        s.control("/_clock", r#"{"offset_seconds": 500}"#).await;
+        drop(server);
+
+        let (server, s) = start();
+        assert_eq!(clock_offset(&s).await, 500.0, "a set offset is durable");
+        s.control("/_clock", r#"{"advance_seconds": 100}"#).await;
+        let (status, _) = s.control("/_reset", "").await;
+        assert_eq!(status, 200);
+        drop(server);
+
+        let (_server, s) = start();
+        assert_eq!(
+            clock_offset(&s).await,
+            0.0,
+            "the replayed reset set it back"
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn fault_messages_have_a_size_limit() {
     let s = start().await;
@@ -414,6 +522,17 @@ async fn fault_messages_have_a_size_limit() {
     assert_eq!(status, 400);
     assert!(
         answer["error"].as_str().unwrap().contains("at most 1024"),
+        "{answer}"
+    );
+    let failing = json!({"rules": [{"operation": "StartFleet",
+        "transition_failure": {"code": "INTERNAL_ERROR", "message": "m".repeat(1025)}}]});
+    let (status, answer) = s.control("/_faults", &failing.to_string()).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("transition_failure.message"),
         "{answer}"
     );
     let (status, _) = s.control("/_faults", &rule(1024)).await;

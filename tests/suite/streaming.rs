@@ -379,6 +379,14 @@ async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
         config.streaming.style = style;
         let t = start_with(config).await;
         stack_and_fleet(&t, Wire::Cbor).await;
+        if let Some(base) = base {
+            // The base's host is one of the server's names: browsers reach it there.
+            let host = base.trim_start_matches("http://").trim_end_matches('/');
+            let reply = t
+                .call_with_header(Wire::Json, "DescribeStacks", &json!({}), ("host", host))
+                .await;
+            assert_eq!(reply.status, 200, "{host}");
+        }
         let url = streaming_url(&t, Wire::Cbor, "CreateStreamingURL", request.clone()).await;
         assert!(url.starts_with(expected), "{url}");
         // Whatever the host, the query opens here.

@@ -431,6 +431,17 @@ pub fn start_up_fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A spawned server that is killed when dropped, so a test that panics with it running
+/// leaves no process behind holding the test's output.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The built binary, started with `args`; returns it once it has logged its address.
 /// Its log lines keep being read on a thread, so it never blocks on a full pipe.
 pub fn spawn_binary(
