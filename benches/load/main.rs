@@ -15,6 +15,8 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+mod controls;
+
 const SERVER: &str = env!("CARGO_BIN_EXE_appstream-local");
 const CONNECTIONS: [usize; 3] = [1, 16, 64];
 
@@ -417,11 +419,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    // BENCH_ONLY=worst runs just the worst-case requests.
-    let results = if std::env::var("BENCH_ONLY").as_deref() == Ok("worst") {
-        runtime.block_on(worst_case_requests())
-    } else {
-        runtime.block_on(run(seconds, rounds))
+    // BENCH_ONLY=worst or =controls runs just that part.
+    let results = match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("worst") => runtime.block_on(worst_case_requests()),
+        Ok("controls") => runtime.block_on(controls::control_answers()),
+        _ => runtime.block_on(run(seconds, rounds)),
     };
     std::fs::write(&out, serde_json::to_string_pretty(&results).unwrap() + "\n").unwrap();
     println!("\nresults written to {out}");
@@ -656,6 +658,7 @@ async fn run(seconds: f64, rounds: usize) -> Value {
             .collect::<Vec<_>>()),
     );
     results.insert("worst_case_requests", worst_case_requests().await);
+    results.insert("control_answers", controls::control_answers().await);
     results.insert("cpus", json!(cpus));
     json!(results)
 }
