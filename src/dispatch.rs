@@ -83,7 +83,7 @@ impl<Op: OperationShape> Serve<Op> for Writes {
     }
 }
 
-/// A handler that reads the caller's state and the other accounts' of its Region.
+/// A handler that reads the caller's state and those of the accounts sharing images with it.
 type AcrossAccountsHandler<I, O> =
     fn(&RequestContext, &RegionState, &[(&Tenant, &RegionState)], I) -> Result<O, ApiError>;
 
@@ -108,7 +108,7 @@ impl<Op: OperationShape> Serve<Op> for ReadsAcrossAccounts {
     }
 }
 
-/// A handler that changes the caller's state, reading the other accounts' of its Region.
+/// A handler that changes the caller's state, reading those of the accounts sharing images with it.
 type WriteReadingAccountsHandler<I, O> =
     fn(&RequestContext, &mut RegionState, &[(&Tenant, &RegionState)], I) -> Result<O, ApiError>;
 

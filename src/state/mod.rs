@@ -3,6 +3,7 @@
 pub mod associations;
 pub mod collection;
 pub mod lifecycle;
+pub mod shares;
 pub mod tags;
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,6 +30,8 @@ pub struct Store {
     /// Held shared by every operation and exclusively by compaction, which must see no
     /// operation half done.
     gate: RwLock<()>,
+    /// Who shares images with whom, kept as every write leaves it.
+    shares: shares::ShareIndex,
 }
 
 /// One account's state in one region, as snapshots and `GET /_state` show it.
@@ -83,7 +86,10 @@ impl Store {
     pub fn import(&self, states: Vec<TenantState>) {
         let mut regions = write(&self.regions);
         regions.clear();
+        self.shares.forget(None);
         for TenantState { tenant, state } in states {
+            self.shares
+                .update(&tenant, &Default::default(), &state.image_grantees());
             regions.insert(tenant, Arc::new(RwLock::new(state)));
         }
     }
@@ -115,6 +121,7 @@ impl Store {
             };
         }
         drop(guards);
+        self.shares.forget(only);
         match only {
             Some(tenant) => {
                 regions.remove(tenant);
@@ -152,14 +159,20 @@ impl Store {
                 (write(&a), state_b)
             };
             if !state_a.retired && !state_b.retired {
-                return change(&mut state_a, Some(&mut state_b));
+                let before = (state_a.image_grantees(), state_b.image_grantees());
+                let result = change(&mut state_a, Some(&mut state_b));
+                self.shares
+                    .update(first, &before.0, &state_a.image_grantees());
+                self.shares
+                    .update(second, &before.1, &state_b.image_grantees());
+                return result;
             }
         }
     }
 
-    /// Runs `look` on a tenant's state (an empty one if it has none) alongside every other
-    /// account's state in the same Region, for a read that sees what other accounts share
-    /// with it. Each is settled first, one at a time; then all are read-locked in the
+    /// Runs `look` on a tenant's state (an empty one if it has none) alongside the states
+    /// of the accounts of its Region that share images with it, for a read that sees what
+    /// they share. Each is settled first, one at a time; then all are read-locked in the
     /// tenants' order, the order writes lock in, so this never deadlocks with them.
     pub fn read_region_accounts<R>(
         &self,
@@ -185,19 +198,25 @@ impl Store {
         look(own, &others)
     }
 
-    /// The states of every account with state in `tenant`'s Region, in the tenants'
-    /// order, each settled as of `now` under its own lock in turn, so that they can then
-    /// be locked together.
+    /// The states of `tenant` and of the accounts that share images with it in its
+    /// Region (the share index says which), in the tenants' order, each settled as of
+    /// `now` under its own lock in turn, so that they can then be locked together. No
+    /// other account is looked at.
     fn settled_accounts_of_region(
         &self,
         tenant: &Tenant,
         now: f64,
     ) -> Vec<(Tenant, Arc<RwLock<RegionState>>)> {
-        let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = read(&self.regions)
-            .iter()
-            .filter(|(t, _)| t.region == tenant.region)
-            .map(|(t, state)| (t.clone(), state.clone()))
+        let owners = self.shares.owners(&tenant.region, &tenant.account);
+        let all = read(&self.regions);
+        let mut regions: Vec<(Tenant, Arc<RwLock<RegionState>>)> = std::iter::once(tenant.clone())
+            .chain(owners.into_iter().map(|account| Tenant {
+                account,
+                region: tenant.region.clone(),
+            }))
+            .filter_map(|t| all.get(&t).cloned().map(|state| (t, state)))
             .collect();
+        drop(all);
         regions.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, region) in &regions {
             let stale = read(region).needs_settling(now);
@@ -209,8 +228,8 @@ impl Store {
     }
 
     /// Runs `change` on a tenant's state (created empty on first use), locked exclusively,
-    /// with every other account's state in the same Region locked shared beside it, for a
-    /// write that uses what other accounts share. The others are settled first, one at a
+    /// with the states of the accounts of its Region that share images with it locked
+    /// shared beside it, for a write that uses what they share. Those are settled first, one at a
     /// time; then all are locked in the tenants' order, as every multi-region lock is.
     pub fn write_region_reading_accounts<R>(
         &self,
@@ -242,7 +261,9 @@ impl Store {
                 }
             }
             match own_state {
-                Some(state) if !state.retired => return change(state, &others),
+                Some(state) if !state.retired => {
+                    return self.sharing(tenant, state, |state| change(state, &others))
+                }
                 // Reset while we waited: fetch the tenant's new region.
                 _ => continue,
             }
@@ -293,9 +314,24 @@ impl Store {
             let region = self.region_to_write(tenant);
             let mut state = write(&region);
             if !state.retired {
-                return change(&mut state);
+                return self.sharing(tenant, &mut state, change);
             }
         }
+    }
+
+    /// Runs `change`, then notes in the share index whom the tenant shares images with,
+    /// if that changed: the region is still locked, so the index is current once the
+    /// write is acknowledged.
+    fn sharing<R>(
+        &self,
+        tenant: &Tenant,
+        state: &mut RegionState,
+        change: impl FnOnce(&mut RegionState) -> R,
+    ) -> R {
+        let before = state.image_grantees();
+        let result = change(state);
+        self.shares.update(tenant, &before, &state.image_grantees());
+        result
     }
 }
 

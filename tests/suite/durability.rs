@@ -560,3 +560,52 @@ async fn a_session_connected_through_its_url_is_still_connected_after_a_restart(
     assert_eq!(after, before);
     stop(child);
 }
+
+/// What another account shares stays visible across a clean restart (the snapshot) and a
+/// SIGKILL (the journal), and goes with the owner's scoped reset.
+#[tokio::test]
+async fn a_shared_image_stays_shared_across_restarts_and_goes_with_its_owners_reset() {
+    const OTHER: Option<(&str, &str)> = Some(("111111111111", "us-east-1"));
+    let dir = temp_dir("shares");
+    let shared = |s: &TestServer| {
+        let s = TestServer::at(&s.addr.to_string());
+        async move {
+            let seen = s
+                .json_as("DescribeImages", json!({"Type": "SHARED"}), OTHER)
+                .await;
+            assert_eq!(seen.status, 200, "{seen:?}");
+            seen.body["Images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|image| image["Name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let (child, s) = start(&dir);
+    s.ok(Wire::Json, "CreateUpdatedImage", json!({"existingImageName": "AppStream-WinServer2022-10-08-2025", "newImageName": "golden"})).await;
+    s.ok(Wire::Cbor, "UpdateImagePermissions", json!({"Name": "golden", "SharedAccountId": "111111111111", "ImagePermissions": {"allowFleet": true}})).await;
+    assert_eq!(shared(&s).await, ["golden"]);
+    stop(child);
+    let (child, s) = start(&dir);
+    assert_eq!(shared(&s).await, ["golden"], "after a clean restart");
+    s.ok(Wire::Json, "CreateUpdatedImage", json!({"existingImageName": "AppStream-WinServer2022-10-08-2025", "newImageName": "second"})).await;
+    s.ok(Wire::Json, "UpdateImagePermissions", json!({"Name": "second", "SharedAccountId": "111111111111", "ImagePermissions": {"allowFleet": true}})).await;
+    kill_9(child);
+    let (child, s) = start(&dir);
+    assert_eq!(shared(&s).await, ["golden", "second"], "after SIGKILL");
+    let reset = reqwest::Client::new()
+        .post(format!("{}/_reset", s.url))
+        .header("content-type", "application/json")
+        .body(r#"{"account":"000000000000","region":"us-east-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    assert!(
+        shared(&s).await.is_empty(),
+        "the owner's reset ends its shares"
+    );
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
