@@ -148,36 +148,83 @@ impl History {
         }
     }
 
-    /// The entries `filter` selects, oldest first, as JSON. The locks are held only to
-    /// copy the entries' pointers, one shard at a time: requests are never held up while
-    /// bodies are decoded.
-    pub fn shown(&self, filter: &Filter) -> Value {
+    /// The entries `filter` selects, oldest first, as the pieces of a JSON answer
+    /// `{"requests": [...]}`. The locks are held only to copy the entries' pointers, one
+    /// shard at a time; bodies are decoded a few entries at a time, as the pieces are
+    /// taken, so requests are never held up and a reader holds one piece.
+    pub fn shown(&self, filter: &Filter) -> ShownPieces {
         let mut entries: Vec<Numbered> = Vec::new();
         for shard in &self.shards {
             entries.extend(lock(shard).iter().cloned());
         }
         entries.sort_by_key(|(number, _)| *number);
         let skip = entries.len().saturating_sub(self.capacity);
-        let shown: Vec<Shown> = entries
-            .iter()
+        let selected: Vec<Arc<Entry>> = entries
+            .into_iter()
             .skip(skip)
-            .map(|(_, entry)| &**entry)
+            .map(|(_, entry)| entry)
             .filter(|entry| filter.matches(entry))
-            .map(|entry| Shown {
-                time: rfc3339(entry.time),
-                request_id: &entry.request_id,
-                operation: &entry.operation,
-                protocol: entry.protocol,
-                account: &entry.account,
-                region: &entry.region,
-                status: entry.status,
-                error: entry.error.as_deref(),
-                latency_us: entry.latency_us,
-                fault: entry.fault.as_deref(),
-                input: entry.input.as_ref().map_or(Value::Null, Input::shown),
-            })
             .collect();
-        serde_json::json!({ "requests": shown })
+        ShownPieces {
+            entries: selected.into_iter(),
+            started: false,
+            finished: false,
+            first: true,
+        }
+    }
+}
+
+/// Entries decoded per piece of the answer.
+const ENTRIES_PER_PIECE: usize = 32;
+
+/// `GET /_requests`'s answer, a few entries at a time.
+pub struct ShownPieces {
+    entries: std::vec::IntoIter<Arc<Entry>>,
+    started: bool,
+    finished: bool,
+    first: bool,
+}
+
+impl Iterator for ShownPieces {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if !std::mem::replace(&mut self.started, true) {
+            return Some(b"{\"requests\":[".to_vec());
+        }
+        let mut out = Vec::new();
+        for entry in self.entries.by_ref().take(ENTRIES_PER_PIECE) {
+            if !std::mem::take(&mut self.first) {
+                out.push(b',');
+            }
+            // Plain data with string keys cannot fail to serialise.
+            let _ = serde_json::to_writer(&mut out, &Shown::of(&entry));
+        }
+        if !out.is_empty() {
+            return Some(out);
+        }
+        if !std::mem::replace(&mut self.finished, true) {
+            return Some(b"]}".to_vec());
+        }
+        None
+    }
+}
+
+impl<'a> Shown<'a> {
+    fn of(entry: &'a Entry) -> Self {
+        Shown {
+            time: rfc3339(entry.time),
+            request_id: &entry.request_id,
+            operation: &entry.operation,
+            protocol: entry.protocol,
+            account: &entry.account,
+            region: &entry.region,
+            status: entry.status,
+            error: entry.error.as_deref(),
+            latency_us: entry.latency_us,
+            fault: entry.fault.as_deref(),
+            input: entry.input.as_ref().map_or(Value::Null, Input::shown),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod auth;
+pub mod big_answer;
 pub mod body;
 pub mod browser_guard;
 pub mod clock;

@@ -53,13 +53,14 @@ fn pseudonymise(value: &mut Value) {
     }
 }
 
-/// One tenant's stored state serialised as JSON, with every sensitive value replaced by
-/// its pseudonym; `None` when it holds nothing to hide (no member the model marks
-/// sensitive, no user-pool association), found without parsing it: the common large
-/// state (thousands of stacks) then costs no more memory than its bytes.
-pub fn redacted_stored_json(json: &[u8]) -> Option<Vec<u8>> {
+/// One member of a tenant's stored state (`member` names its field), serialised as
+/// JSON, with every sensitive value replaced by its pseudonym; `None` when it holds
+/// nothing to hide, found without parsing it: the common large member (thousands of
+/// stacks) then costs no more memory than its bytes.
+pub fn redacted_member_json(member: &str, json: &[u8]) -> Option<Vec<u8>> {
     let has = |needle: &[u8]| memchr::memmem::find(json, needle).is_some();
-    let sensitive = has(b"\"user_stacks\":[[")
+    let keyed_by_user = matches!(member, "users" | "user_stacks") && json.len() > 2;
+    let sensitive = keyed_by_user
         || SENSITIVE_MEMBERS
             .iter()
             .any(|name| has(format!("\"{name}\":").as_bytes()));
@@ -67,37 +68,52 @@ pub fn redacted_stored_json(json: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     // The store's own serialisation, so it parses.
-    let mut state = serde_json::from_slice::<Value>(json).unwrap_or_default();
-    redact_stored(&mut state);
-    serde_json::to_vec(&state).ok()
+    let mut value = serde_json::from_slice::<Value>(json).unwrap_or_default();
+    redact_member(member, &mut value);
+    serde_json::to_vec(&value).ok()
 }
 
 /// One tenant's stored state, as JSON, with every sensitive value replaced by its
-/// pseudonym: the members the model marks sensitive at any depth, and the two places
-/// the store keys by a user name (the user-pool's users and their stack associations).
+/// pseudonym.
 pub fn redact_stored(state: &mut Value) {
-    if let Some(users) = state.get_mut("users").and_then(Value::as_object_mut) {
-        let keyed = std::mem::take(users);
-        *users = keyed
-            .into_iter()
-            .map(|(name, mut user)| {
-                // A user's ARN ends with the user name.
-                if let Some(Value::String(arn)) = user.get_mut("Arn") {
-                    if let Some(prefix) = arn.strip_suffix(name.as_str()) {
-                        *arn = format!("{prefix}{}", pseudonym(&name));
-                    }
-                }
-                (pseudonym(&name), user)
-            })
-            .collect();
+    if let Some(members) = state.as_object_mut() {
+        for (member, value) in members.iter_mut() {
+            redact_member(member, value);
+        }
     }
-    redact_members(state);
-    if let Some(pairs) = state.get_mut("user_stacks").and_then(Value::as_array_mut) {
-        for pair in pairs {
-            if let Some(user) = pair.get_mut(1) {
-                pseudonymise(user);
+}
+
+/// One member of the stored state with its sensitive values replaced by pseudonyms: the
+/// members the model marks sensitive at any depth, and the two places the store keys by
+/// a user name (the user-pool's users and their stack associations).
+pub fn redact_member(member: &str, value: &mut Value) {
+    match member {
+        "users" => {
+            if let Some(users) = value.as_object_mut() {
+                let keyed = std::mem::take(users);
+                *users = keyed
+                    .into_iter()
+                    .map(|(name, mut user)| {
+                        // A user's ARN ends with the user name.
+                        if let Some(Value::String(arn)) = user.get_mut("Arn") {
+                            if let Some(prefix) = arn.strip_suffix(name.as_str()) {
+                                *arn = format!("{prefix}{}", pseudonym(&name));
+                            }
+                        }
+                        (pseudonym(&name), user)
+                    })
+                    .collect();
+            }
+            redact_members(value);
+        }
+        "user_stacks" => {
+            for pair in value.as_array_mut().into_iter().flatten() {
+                if let Some(user) = pair.get_mut(1) {
+                    pseudonymise(user);
+                }
             }
         }
+        _ => redact_members(value),
     }
 }
 
@@ -202,10 +218,16 @@ mod tests {
             format!("arn:aws:appstream:us-east-1:000000000000:user/userpool/{user}")
         );
         assert_ne!(pseudonym("a"), pseudonym("b"));
-        let plain = br#"{"stacks":{"s":{"Name":"s"}},"user_stacks":[]}"#.to_vec();
-        assert_eq!(redacted_stored_json(&plain), None, "nothing to hide");
-        let secret = br#"{"directory_configs":{"d":{"ServiceAccountCredentials":{"AccountPassword":"hunter2"}}}}"#;
-        let shown = redacted_stored_json(secret).unwrap();
+        let plain = br#"{"s":{"Name":"s"}}"#.to_vec();
+        assert_eq!(
+            redacted_member_json("stacks", &plain),
+            None,
+            "nothing to hide"
+        );
+        assert_eq!(redacted_member_json("user_stacks", b"[]"), None);
+        assert!(redacted_member_json("user_stacks", br#"[["s","u"]]"#).is_some());
+        let secret = br#"{"d":{"ServiceAccountCredentials":{"AccountPassword":"hunter2"}}}"#;
+        let shown = redacted_member_json("directory_configs", secret).unwrap();
         assert!(!String::from_utf8(shown).unwrap().contains("hunter2"));
     }
 

@@ -38,6 +38,8 @@ struct AppState {
     /// With `--state-dir`, where every acknowledged write goes before it is answered.
     journal: Option<Arc<Journal>>,
     config: Arc<Config>,
+    /// Turns for the big answers, so that only so many are written at once.
+    big_answers: crate::big_answer::Turns,
 }
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
@@ -50,6 +52,7 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         history: Arc::new(History::new(config.request_history)),
         journal,
         config: Arc::new(config),
+        big_answers: Default::default(),
     };
     let mut controls = Router::new()
         .route(
@@ -201,21 +204,49 @@ impl Scope {
 }
 
 /// Every account's and Region's state (or one's, with `?account=&region=`), for
-/// debugging. The body is streamed a tenant at a time, each written straight from its
-/// state under a shared lock, so a large state is never copied whole.
+/// debugging, written a piece at a time as the client reads it.
 async fn dump_state(State(app): State<AppState>, uri: Uri) -> Response {
     let only = match Scope::from_query(uri.query()) {
         Ok(only) => only,
         Err(e) => return control_error(&e),
     };
-    let body = Body::new(crate::state_stream::StateStream::new(
-        app.store.clone(),
-        only,
-    ));
-    let mut response = body.into_response();
+    let store = app.store.clone();
+    big_answer(&app, "application/json", move || {
+        crate::state_stream::StatePieces::new(&store, only)
+    })
+    .await
+}
+
+/// A big answer, once it has a turn: its pieces are made only then, and written one at
+/// a time as the client reads them. Without a turn within a moment, 503.
+async fn big_answer<I>(
+    app: &AppState,
+    content_type: &'static str,
+    pieces: impl FnOnce() -> I,
+) -> Response
+where
+    I: Iterator<Item = Vec<u8>> + Send + 'static,
+{
+    let Some(turn) = app.big_answers.take().await else {
+        let busy = ApiError::new(
+            "TooManyRequests",
+            503,
+            format!(
+                "{} large control answers are being written; try again when one is done.",
+                crate::big_answer::MAX_IN_FLIGHT
+            ),
+        );
+        let mut response = control_error(&busy);
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return response;
+    };
+    let mut response = Body::new(crate::big_answer::Pieces::new(pieces(), turn)).into_response();
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/json"),
+        axum::http::HeaderValue::from_static(content_type),
     );
     response
 }
@@ -397,7 +428,10 @@ async fn requests(
     query: Result<Query<Filter>, QueryRejection>,
 ) -> Response {
     match query {
-        Ok(Query(filter)) => Json(app.history.shown(&filter)).into_response(),
+        Ok(Query(filter)) => {
+            let history = app.history.clone();
+            big_answer(&app, "application/json", move || history.shown(&filter)).await
+        }
         Err(e) => control_error(&ApiError::new("InvalidRequest", 400, e.body_text())),
     }
 }
@@ -407,9 +441,13 @@ async fn clear_requests(State(app): State<AppState>) -> Json<Value> {
     Json(json!({ "requests": [] }))
 }
 
-/// `GET /_ui`: the state browser.
-async fn ui_overview(State(app): State<AppState>) -> Html<String> {
-    Html(crate::ui::overview(&app.store, app.config.clock.now()))
+/// `GET /_ui`: the state browser, written a piece at a time.
+async fn ui_overview(State(app): State<AppState>) -> Response {
+    let (store, now) = (app.store.clone(), app.config.clock.now());
+    big_answer(&app, "text/html; charset=utf-8", move || {
+        crate::ui::overview(store, now)
+    })
+    .await
 }
 
 /// One resource's page in the state browser; 404 when there is no such resource.

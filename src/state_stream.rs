@@ -1,87 +1,112 @@
-//! `GET /_state` as a streamed body: `{"regions":[` then one tenant's state per chunk,
-//! each written straight from the region under its shared lock, then `]}`. A large state
-//! is never copied or built into one value, and writers wait at most for one tenant's
-//! serialisation. A tenant whose state holds values the model marks sensitive is shown
-//! with pseudonyms in their place (`redact`).
+//! `GET /_state` in pieces: `{"regions":[`, then each tenant's state a member's piece
+//! at a time (`state::pieces`), each taken under the region's shared lock and let go at
+//! once, then `]}`. Values the model marks sensitive show as pseudonyms (`redact`).
 
 use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::task::{Context, Poll};
 
-use axum::body::Bytes;
-use http_body::{Body, Frame};
-
+use crate::state::pieces::{Joiner, Key, ENTRIES_PER_PIECE};
 use crate::state::{read, RegionState, Store};
 use crate::tenant::Tenant;
 
-pub struct StateStream {
+/// The tenant being written: its region, the member and entry the next piece starts at.
+struct Current {
+    region: Arc<RwLock<RegionState>>,
+    member: usize,
+    after: Option<Key>,
+    joiner: Joiner,
+}
+
+pub struct StatePieces {
     pending: VecDeque<(Tenant, Arc<RwLock<RegionState>>)>,
+    current: Option<Current>,
     started: bool,
     finished: bool,
-    first: bool,
+    first_tenant: bool,
 }
 
-impl StateStream {
+impl StatePieces {
     /// Every tenant's state, or only `only`'s.
-    pub fn new(store: Arc<Store>, only: Option<Tenant>) -> Self {
-        StateStream {
+    pub fn new(store: &Store, only: Option<Tenant>) -> Self {
+        StatePieces {
             pending: store.tenants(only.as_ref()).into(),
+            current: None,
             started: false,
             finished: false,
-            first: true,
+            first_tenant: true,
         }
     }
 
-    fn next_chunk(&mut self) -> Option<Bytes> {
-        if !self.started {
-            self.started = true;
-            return Some(Bytes::from_static(b"{\"regions\":["));
+    /// The tenant's opening: `{"account":..,"region":..,"state":`.
+    fn open(&mut self, tenant: &Tenant) -> Vec<u8> {
+        let mut out = Vec::new();
+        if !std::mem::take(&mut self.first_tenant) {
+            out.push(b',');
         }
-        if let Some((tenant, region)) = self.pending.pop_front() {
-            let mut chunk = Vec::new();
-            if !std::mem::take(&mut self.first) {
-                chunk.push(b',');
+        // Plain data with string keys cannot fail to serialise.
+        let _ = serde_json::to_writer(&mut out, tenant);
+        out.pop();
+        out.extend_from_slice(b",\"state\":");
+        out
+    }
+
+    /// The current tenant's next piece, and whether it was its last.
+    fn piece(current: &mut Current) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let taken = read(&current.region).piece_at(
+            current.member,
+            current.after.as_ref(),
+            ENTRIES_PER_PIECE,
+        );
+        let Some(mut piece) = taken else {
+            current.joiner.finish(&mut out);
+            out.push(b'}');
+            return (out, true);
+        };
+        if let Some(redacted) = crate::redact::redacted_member_json(piece.member, &piece.json) {
+            piece.json = redacted;
+        }
+        current
+            .joiner
+            .push(&piece, current.after.is_none(), &mut out);
+        match piece.next {
+            Some(next) => current.after = Some(next),
+            None => {
+                current.member += 1;
+                current.after = None;
             }
-            // Plain data with string keys cannot fail to serialize.
-            let _ = serde_json::to_writer(&mut chunk, &tenant);
-            // The tenant's object, then its "state" member, written in place: a state
-            // with nothing sensitive is never copied.
-            chunk.pop();
-            chunk.extend_from_slice(b",\"state\":");
-            let start = chunk.len();
-            let _ = serde_json::to_writer(&mut chunk, &*read(&region));
-            if let Some(redacted) = crate::redact::redacted_stored_json(&chunk[start..]) {
-                chunk.truncate(start);
-                chunk.extend_from_slice(&redacted);
-            }
-            chunk.push(b'}');
-            return Some(chunk.into());
         }
-        if !self.finished {
-            self.finished = true;
-            return Some(Bytes::from_static(b"]}"));
-        }
-        None
+        (out, false)
     }
 }
 
-impl Body for StateStream {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
+impl Iterator for StatePieces {
+    type Item = Vec<u8>;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(
-            self.get_mut()
-                .next_chunk()
-                .map(|chunk| Ok(Frame::data(chunk))),
-        )
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.finished
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if !std::mem::replace(&mut self.started, true) {
+            return Some(b"{\"regions\":[".to_vec());
+        }
+        if let Some(current) = self.current.as_mut() {
+            let (piece, last) = Self::piece(current);
+            if last {
+                self.current = None;
+            }
+            return Some(piece);
+        }
+        if let Some((tenant, region)) = self.pending.pop_front() {
+            let opening = self.open(&tenant);
+            self.current = Some(Current {
+                region,
+                member: 0,
+                after: None,
+                joiner: Joiner::default(),
+            });
+            return Some(opening);
+        }
+        if !std::mem::replace(&mut self.finished, true) {
+            return Some(b"]}".to_vec());
+        }
+        None
     }
 }

@@ -4,10 +4,15 @@
 //! escapes every value; they load nothing from the network, and refresh themselves
 //! only while a transition is under way or a session lives.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
+use crate::state::pieces::Key;
+use crate::state::tags::Tags;
 use crate::state::Store;
 use crate::tenant::Tenant;
 
@@ -157,109 +162,209 @@ fn state_of(description: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
-/// The region's state as JSON, settled now, or none when the tenant has none; values
-/// the model marks sensitive, user names among them, show as pseudonyms.
-fn tenant_state(store: &Store, tenant: &Tenant, now: f64) -> Value {
-    let mut state = store.read_settled(tenant, now, |state| {
-        serde_json::to_value(state).unwrap_or(Value::Null)
-    });
-    crate::redact::redact_stored(&mut state);
-    state
-}
+/// Where a page's pieces go: the page is rendered once around this mark and split there.
+const PIECES: &str = "<!--pieces-->";
 
-/// `GET /_ui`: every account and Region with state, and all they hold.
-pub fn overview(store: &Store, now: f64) -> String {
-    let tenants: Vec<(Tenant, Value)> = store
-        .tenants(None)
-        .into_iter()
-        .map(|(tenant, _)| {
-            let state = tenant_state(store, &tenant, now);
-            (tenant, state)
-        })
-        .collect();
+/// `GET /_ui`: every account and Region with state, and all they hold, as pieces of the
+/// page: each family's resources a bounded number at a time, each piece read under its
+/// region's shared lock and let go at once.
+pub fn overview(store: Arc<Store>, now: f64) -> impl Iterator<Item = Vec<u8>> + Send {
+    let tenants: Vec<Tenant> = store.tenants(None).into_iter().map(|(t, _)| t).collect();
+    // Whether the page refreshes itself is known before any resource is shown.
+    let (mut moving, mut sessions) = (false, false);
+    for tenant in &tenants {
+        store.read_settled(tenant, now, |state| {
+            moving |= state.transition_under_way();
+            sessions |= !state.sessions.is_empty();
+        });
+    }
+    let refresh = match (moving, sessions) {
+        (true, _) => Refresh::Transitions,
+        (false, true) => Refresh::Sessions,
+        _ => Refresh::Never,
+    };
     let body = html! {
         h1 { "Emulated state" }
         @if tenants.is_empty() {
             p.muted { "No account has state yet. Create a stack, and it shows here." }
         }
-        @for (tenant, state) in &tenants {
-            h2 { "Account " (tenant.account) " · " (tenant.region) }
-            (families(tenant, state))
-            (associations(state))
-        }
+        (PreEscaped(PIECES))
     };
-    let refresh = if tenants.iter().any(|(_, state)| any_moving(state)) {
-        Refresh::Transitions
-    } else if tenants.iter().any(|(_, state)| has_sessions(state)) {
-        Refresh::Sessions
-    } else {
-        Refresh::Never
-    };
-    page("State", refresh, body)
+    let whole = page("State", refresh, body);
+    let (head, tail) = whole.split_once(PIECES).unwrap_or((&whole, ""));
+    let (head, tail) = (head.as_bytes().to_vec(), tail.as_bytes().to_vec());
+    let sections = tenants.into_iter().flat_map(move |tenant| {
+        let heading = html! { h2 { "Account " (tenant.account) " · " (tenant.region) } };
+        let tenant = Arc::new(tenant);
+        let families = FAMILIES.iter().flat_map({
+            let (store, tenant) = (store.clone(), tenant.clone());
+            move |family| section(store.clone(), tenant.clone(), now, Section::Family(family))
+        });
+        let associations = ASSOCIATIONS.iter().flat_map({
+            let (store, tenant) = (store.clone(), tenant.clone());
+            move |pairs| section(store.clone(), tenant.clone(), now, Section::Pairs(pairs))
+        });
+        std::iter::once(heading.into_string().into_bytes())
+            .chain(families)
+            .chain(associations)
+    });
+    std::iter::once(head)
+        .chain(sections)
+        .chain(std::iter::once(tail))
 }
 
-/// Whether any resource of `state` has a transition under way.
-fn any_moving(state: &Value) -> bool {
-    FAMILIES.iter().any(|(field, _, _)| {
-        state[*field]
-            .as_object()
-            .is_some_and(|records| records.values().any(moving))
-    })
+/// A table of the overview: a family's resources or an association's pairs.
+#[derive(Clone, Copy)]
+enum Section {
+    Family(&'static (&'static str, &'static str, Option<&'static str>)),
+    Pairs(&'static (&'static str, &'static str, &'static str)),
 }
 
-fn has_sessions(state: &Value) -> bool {
-    state["sessions"].as_object().is_some_and(|s| !s.is_empty())
-}
-
-fn families(tenant: &Tenant, state: &Value) -> Markup {
-    let tags = &state["tags"]["by_arn"];
-    html! {
-        @for (field, title, inner) in FAMILIES {
-            @if let Some(records) = state[*field].as_object().filter(|r| !r.is_empty()) {
-                h3 { (title) " " span.muted { "(" (records.len()) ")" } }
-                table {
-                    tr { th { "Name" } th { "State" } th { "Details" } th { "Tags" } }
-                    @for (key, record) in records {
-                        @let description = describe(record, *inner);
-                        @let state = state_of(description);
-                        tr {
-                            td { a href={ "/_ui/" (encode(&tenant.account)) "/" (encode(&tenant.region)) "/" (field) "/" (encode(key)) } { (key) } }
-                            td { @if let Some(state) = state { span class={ "state " (state_class(state, moving(record))) } { (state) } } }
-                            td {
-                                @for name in KEY_FIELDS {
-                                    @if let Some(value) = description.get(*name).filter(|v| !v.is_null()) {
-                                        span.muted { (name) ": " } (plain(value)) " "
-                                    }
-                                }
-                            }
-                            td {
-                                @if let Some(arn) = description.get("Arn").and_then(Value::as_str) {
-                                    @if let Some(tags) = tags[arn].as_object() {
-                                        @for (k, v) in tags { span.tag { (k) "=" (plain(v)) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+impl Section {
+    fn field(self) -> &'static str {
+        match self {
+            Section::Family((field, _, _)) | Section::Pairs((field, _, _)) => field,
         }
     }
 }
 
-fn associations(state: &Value) -> Markup {
-    html! {
-        @for (field, left, right) in ASSOCIATIONS {
-            @if let Some(pairs) = state[*field].as_array().filter(|p| !p.is_empty()) {
-                h3 { "Associations: " (left) " ↔ " (right) " " span.muted { "(" (pairs.len()) ")" } }
-                table {
-                    tr { th { (left) } th { (right) } }
-                    @for pair in pairs {
-                        tr { td { (plain(&pair[0])) } td { (plain(&pair[1])) } }
+/// Rows per piece: with its tags a row can take 20 KB.
+const ROWS_PER_PIECE: usize = 32;
+
+/// One piece of a section as the lock let it be read: its entries as JSON (sensitive
+/// values as pseudonyms), the tags of the resources among them, and how many it has.
+struct Read {
+    entries: Value,
+    tags: BTreeMap<String, Tags>,
+    total: usize,
+    next: Option<Key>,
+}
+
+fn read_piece(
+    store: &Store,
+    tenant: &Tenant,
+    now: f64,
+    field: &str,
+    after: Option<&Key>,
+) -> Option<Read> {
+    store.read_settled(tenant, now, |state| {
+        let piece = state.piece(field, after, ROWS_PER_PIECE)?;
+        let mut entries: Value = serde_json::from_slice(&piece.json).ok()?;
+        let arns = entries
+            .as_object()
+            .into_iter()
+            .flat_map(|records| records.values());
+        let tags = arns
+            .filter_map(|record| record_arn(record))
+            .filter_map(|arn| Some((arn.to_string(), state.tags.by_arn().get(arn)?.clone())))
+            .collect();
+        crate::redact::redact_member(field, &mut entries);
+        Some(Read {
+            entries,
+            tags,
+            total: piece.total,
+            next: piece.next,
+        })
+    })
+}
+
+/// A stored record's ARN, wherever its family keeps its description.
+fn record_arn(record: &Value) -> Option<&str> {
+    record
+        .get("Arn")
+        .or_else(|| {
+            FAMILIES
+                .iter()
+                .find_map(|(_, _, inner)| record.get((*inner)?)?.get("Arn"))
+        })
+        .and_then(Value::as_str)
+}
+
+/// A section's pieces: its heading and table opening, its rows a piece at a time, and
+/// its closing; nothing for an empty one.
+fn section(
+    store: Arc<Store>,
+    tenant: Arc<Tenant>,
+    now: f64,
+    section: Section,
+) -> impl Iterator<Item = Vec<u8>> {
+    let mut after: Option<Key> = None;
+    let mut done = false;
+    let mut opened = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let read = read_piece(&store, &tenant, now, section.field(), after.as_ref());
+        let Some(read) = read.filter(|read| read.total > 0) else {
+            done = true;
+            // Emptied since the table was opened: close it.
+            return Some(if opened {
+                b"</table>".to_vec()
+            } else {
+                Vec::new()
+            });
+        };
+        let mut out = String::new();
+        if !std::mem::replace(&mut opened, true) {
+            out.push_str(&opening(section, read.total).into_string());
+        }
+        out.push_str(&rows(&tenant, section, &read).into_string());
+        after = read.next.clone();
+        if after.is_none() {
+            done = true;
+            out.push_str("</table>");
+        }
+        Some(out.into_bytes())
+    })
+}
+
+/// A section's heading and its table's header row (the table stays open for the rows).
+fn opening(section: Section, total: usize) -> Markup {
+    let heading = html! {
+        @match section {
+            Section::Family((_, title, _)) => h3 { (title) " " span.muted { "(" (total) ")" } },
+            Section::Pairs((_, left, right)) => h3 { "Associations: " (left) " ↔ " (right) " " span.muted { "(" (total) ")" } },
+        }
+    };
+    let header = html! {
+        @match section {
+            Section::Family(_) => tr { th { "Name" } th { "State" } th { "Details" } th { "Tags" } },
+            Section::Pairs((_, left, right)) => tr { th { (left) } th { (right) } },
+        }
+    };
+    html! { (heading) (PreEscaped("<table>")) (header) }
+}
+
+fn rows(tenant: &Tenant, section: Section, read: &Read) -> Markup {
+    match section {
+        Section::Family((field, _, inner)) => html! {
+            @for (key, record) in read.entries.as_object().into_iter().flatten() {
+                @let description = describe(record, *inner);
+                @let state = state_of(description);
+                tr {
+                    td { a href={ "/_ui/" (encode(&tenant.account)) "/" (encode(&tenant.region)) "/" (field) "/" (encode(key)) } { (key) } }
+                    td { @if let Some(state) = state { span class={ "state " (state_class(state, moving(record))) } { (state) } } }
+                    td {
+                        @for name in KEY_FIELDS {
+                            @if let Some(value) = description.get(*name).filter(|v| !v.is_null()) {
+                                span.muted { (name) ": " } (plain(value)) " "
+                            }
+                        }
+                    }
+                    td {
+                        @if let Some(tags) = record_arn(record).and_then(|arn| read.tags.get(arn)) {
+                            @for (k, v) in tags { span.tag { (k) "=" (v) } }
+                        }
                     }
                 }
             }
-        }
+        },
+        Section::Pairs(_) => html! {
+            @for pair in read.entries.as_array().into_iter().flatten() {
+                tr { td { (plain(&pair[0])) } td { (plain(&pair[1])) } }
+            }
+        },
     }
 }
 
@@ -272,7 +377,8 @@ fn plain(value: &Value) -> String {
 }
 
 /// `GET /_ui/<account>/<region>/<family>/<name>`: one resource's whole description, or
-/// none when there is no such resource.
+/// none when there is no such resource. A user is named by its pseudonym, as the
+/// overview links it.
 pub fn resource(
     store: &Store,
     now: f64,
@@ -281,8 +387,25 @@ pub fn resource(
     key: &str,
 ) -> Option<String> {
     let (field, title, inner) = FAMILIES.iter().find(|(f, _, _)| *f == family)?;
-    let state = tenant_state(store, tenant, now);
-    let record = state.get(*field)?.get(key)?;
+    let record = store.read_settled(tenant, now, |state| {
+        let stored_key = match *field {
+            "users" => state
+                .users
+                .keys()
+                .find(|name| crate::redact::pseudonym(name) == key)?
+                .as_str(),
+            _ => key,
+        };
+        let json = state.entry_json(field, stored_key)?;
+        let record: Value = serde_json::from_slice(&json).ok()?;
+        Some((stored_key.to_string(), record))
+    });
+    let (stored_key, record) = record?;
+    // Redacted as a one-entry piece of its member, so that a user's ARN shows the same
+    // pseudonym as its name.
+    let mut one = Value::Object([(stored_key, record)].into_iter().collect());
+    crate::redact::redact_member(field, &mut one);
+    let record = one.as_object()?.values().next()?;
     let description = describe(record, *inner);
     let moving = moving(record);
     let shown = serde_json::to_string_pretty(description).unwrap_or_default();

@@ -43,6 +43,14 @@ impl Associations {
         self.pairs.remove(&(left.to_string(), right.to_string()))
     }
 
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
     pub fn contains(&self, left: &str, right: &str) -> bool {
         self.pairs.contains(&(left.to_string(), right.to_string()))
     }

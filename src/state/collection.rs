@@ -38,6 +38,10 @@ pub trait Resource {
     fn settle(&mut self, _now: f64) -> Settled {
         Settled::Pending(f64::INFINITY)
     }
+    /// Whether a transition is under way (it will change on its own, soon).
+    fn in_transition(&self) -> bool {
+        false
+    }
 }
 
 /// What settling did to one resource.
@@ -54,6 +58,8 @@ pub trait Family {
     /// The ARN resource type of its resources, when they are taggable.
     fn arn_type(&self) -> Option<&'static str>;
     fn contains(&self, name: &str) -> bool;
+    /// Whether any of its resources has a transition under way.
+    fn in_transition(&self) -> bool;
     /// Completes due transitions; returns when the next one comes due.
     fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64;
 }
@@ -65,6 +71,10 @@ impl<R: Resource> Family for Collection<R> {
 
     fn contains(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
+    }
+
+    fn in_transition(&self) -> bool {
+        R::CHANGES_ON_ITS_OWN && self.by_name.values().any(R::in_transition)
     }
 
     fn settle(&mut self, now: f64, tags: &mut TagStore) -> f64 {

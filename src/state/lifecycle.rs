@@ -481,6 +481,9 @@ impl Resource for AppBlockBuilderRecord {
     const PLURAL: &'static str = "app block builders";
     const ARN_TYPE: Option<&'static str> = Some("app-block-builder");
     const CHANGES_ON_ITS_OWN: bool = true;
+    fn in_transition(&self) -> bool {
+        self.transition.is_some()
+    }
     fn taggable_arn(&self) -> Option<&str> {
         Some(&self.builder.arn)
     }
@@ -541,6 +544,9 @@ impl Resource for ExportTaskRecord {
     const PLURAL: &'static str = "export image tasks";
     const ARN_TYPE: Option<&'static str> = None;
     const CHANGES_ON_ITS_OWN: bool = true;
+    fn in_transition(&self) -> bool {
+        self.transition.is_some()
+    }
     fn taggable_arn(&self) -> Option<&str> {
         None
     }
@@ -557,6 +563,9 @@ impl Resource for FleetRecord {
         Some(&self.fleet.arn)
     }
     const CHANGES_ON_ITS_OWN: bool = true;
+    fn in_transition(&self) -> bool {
+        self.transition.is_some()
+    }
     fn settle(&mut self, now: f64) -> Settled {
         settle_record(self, now)
     }
@@ -570,6 +579,9 @@ impl Resource for ImageBuilderRecord {
         self.builder.arn.as_deref()
     }
     const CHANGES_ON_ITS_OWN: bool = true;
+    fn in_transition(&self) -> bool {
+        self.transition.is_some()
+    }
     /// The builder's own transition, then its software deployments'.
     fn settle(&mut self, now: f64) -> Settled {
         let Settled::Pending(mut next_due) = settle_record(self, now) else {
@@ -603,6 +615,9 @@ impl Resource for ImageRecord {
         self.image.arn.as_deref()
     }
     const CHANGES_ON_ITS_OWN: bool = true;
+    fn in_transition(&self) -> bool {
+        self.transition.is_some()
+    }
     fn settle(&mut self, now: f64) -> Settled {
         settle_record(self, now)
     }

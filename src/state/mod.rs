@@ -3,6 +3,7 @@
 pub mod associations;
 pub mod collection;
 pub mod lifecycle;
+pub mod pieces;
 pub mod shares;
 pub mod tags;
 
@@ -436,6 +437,11 @@ impl RegionState {
         self.families()
             .iter()
             .any(|family| family.arn_type() == Some(arn_type) && family.contains(name))
+    }
+
+    /// Whether any resource has a transition under way.
+    pub fn transition_under_way(&self) -> bool {
+        self.families().iter().any(|family| family.in_transition())
     }
 
     pub fn settled_through(&self) -> f64 {

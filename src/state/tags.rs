@@ -1,6 +1,6 @@
 //! Tags of every taggable resource in a region, keyed by the resource's ARN.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,12 +9,17 @@ pub type Tags = BTreeMap<String, String>;
 /// AWS's limit of tags on one resource.
 pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 
+/// In ARN order, so that the state shows them in a stable order, a piece at a time.
 #[derive(Default, Clone, Serialize, Deserialize)]
 pub struct TagStore {
-    by_arn: HashMap<String, Tags>,
+    by_arn: BTreeMap<String, Tags>,
 }
 
 impl TagStore {
+    pub fn by_arn(&self) -> &BTreeMap<String, Tags> {
+        &self.by_arn
+    }
+
     pub fn get(&self, arn: &str) -> Tags {
         self.by_arn.get(arn).cloned().unwrap_or_default()
     }

@@ -7,6 +7,7 @@ mod common;
 
 mod app_block_builders;
 mod applications;
+mod big_answers;
 mod binary;
 mod builder_images;
 mod concurrency;
