@@ -33,7 +33,7 @@ pub async fn apply(
     document: &[u8],
     store: &Store,
     journal: Option<&Journal>,
-    config: &crate::Config,
+    config: &crate::config::Config,
 ) -> Result<usize, String> {
     let entries: Vec<Entry> = serde_json::from_slice(document).map_err(|e| {
         format!(
