@@ -25,17 +25,17 @@ pub struct Config {
     /// for longest is closed to make room. Zero: derived from the file-descriptor limit.
     pub max_connections: usize,
     /// Where requests take their time from.
-    pub clock: crate::clock::Clock,
+    pub clock: crate::controls::clock::Clock,
     /// How many requests `GET /_requests` keeps; 0 keeps none.
     pub request_history: usize,
     /// Fault rules in force from the start (`--faults FILE`).
-    pub faults: Vec<crate::faults::Rule>,
+    pub faults: Vec<crate::controls::faults::Rule>,
     /// With `--verify-signatures`, the keys API requests must be signed with.
-    pub credentials: Option<std::sync::Arc<crate::signatures::KeyStore>>,
+    pub credentials: Option<std::sync::Arc<crate::identity::signatures::KeyStore>>,
     /// With `--control-token`, what the `/_` controls require as a bearer token.
     pub control_token: Option<ControlToken>,
     /// Where streaming URLs point, and the key that signs them.
-    pub streaming: crate::streaming::StreamingUrls,
+    pub streaming: crate::identity::streaming::StreamingUrls,
     /// Host names the server answers to besides loopback names, IP addresses, the
     /// listen host and the streaming URL base's host (`--allowed-hosts`); `*` is any.
     pub allowed_hosts: Vec<String>,
@@ -63,12 +63,12 @@ impl Default for Config {
             compact_after_bytes: 64 * 1024 * 1024,
             shutdown_timeout: std::time::Duration::from_secs(5),
             max_connections: 0,
-            clock: crate::clock::Clock::default(),
+            clock: crate::controls::clock::Clock::default(),
             request_history: 1000,
             faults: Vec::new(),
             credentials: None,
             control_token: None,
-            streaming: crate::streaming::StreamingUrls::default(),
+            streaming: crate::identity::streaming::StreamingUrls::default(),
             allowed_hosts: Vec::new(),
         }
     }

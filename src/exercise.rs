@@ -2,14 +2,14 @@
 //! handler, encode) against one store: the entry point of the fuzz targets and of the
 //! corpus replay in the test suite.
 
+use crate::api::dispatch::dispatch;
 use crate::config::Config;
-use crate::context::RequestContext;
-use crate::dispatch::dispatch;
 use crate::error::ApiError;
 use crate::generated::operations::Operation;
+use crate::identity::tenant::Tenant;
 use crate::protocol::Protocol;
+use crate::request::context::RequestContext;
 use crate::state::Store;
-use crate::tenant::Tenant;
 
 /// The first byte picks the operation; the rest is the body. Returns the error a server
 /// fault would have become (status 500), which must never happen.

@@ -172,7 +172,8 @@ async fn main() -> std::process::ExitCode {
             other => other,
         };
         let addr = format!("{host}:{}", cli.port);
-        return match appstream_local::healthcheck::probe(&addr, Duration::from_secs(3)).await {
+        return match appstream_local::http::healthcheck::probe(&addr, Duration::from_secs(3)).await
+        {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("unhealthy: {e}");
@@ -223,8 +224,8 @@ async fn main() -> std::process::ExitCode {
         builder = builder.streaming_url_base(base);
     }
     builder = builder.streaming_url_style(match cli.streaming_url_style {
-        UrlStyleFlag::Emulator => appstream_local::streaming::UrlStyle::Emulator,
-        UrlStyleFlag::Aws => appstream_local::streaming::UrlStyle::Aws,
+        UrlStyleFlag::Emulator => appstream_local::identity::streaming::UrlStyle::Emulator,
+        UrlStyleFlag::Aws => appstream_local::identity::streaming::UrlStyle::Aws,
     });
     // Handlers go in before the address is announced: a supervisor that signals as soon as
     // it sees the address must get a clean stop, not the default action of SIGTERM.

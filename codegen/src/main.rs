@@ -244,7 +244,7 @@ fn const_name(shape: &str) -> String {
 fn gen_shapes(m: &Model) -> String {
     let mut s = String::from(HEADER);
     s.push_str("//! The model's shapes as data: validation and wire encoding walk this table.\n\n");
-    s.push_str("use crate::schema::{Member, Shape, ShapeId, ShapeKind};\n\n");
+    s.push_str("use crate::model::schema::{Member, Shape, ShapeId, ShapeKind};\n\n");
     let _ = writeln!(s, "pub static PATTERNS: [&str; {}] = [", m.patterns.len());
     for p in &m.patterns {
         let _ = writeln!(s, "    {:?},", p);
@@ -601,7 +601,7 @@ fn gen_operations(m: &Model, overlay: &Value) -> String {
     );
     s.push_str("//! type that binds its input, output, access and errors.\n\n");
     s.push_str("use crate::generated::errors::ModeledError;\n");
-    s.push_str("use crate::schema::ShapeId;\n\n");
+    s.push_str("use crate::model::schema::ShapeId;\n\n");
     s.push_str(
         "/// The mode of an operation that only reads.\n\
          pub struct Reads;\n\

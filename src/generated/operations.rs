@@ -3,7 +3,7 @@
 //! type that binds its input, output, access and errors.
 
 use crate::generated::errors::ModeledError;
-use crate::schema::ShapeId;
+use crate::model::schema::ShapeId;
 
 /// The mode of an operation that only reads.
 pub struct Reads;

@@ -10,8 +10,8 @@ use serde_json::{Map, Number, Value};
 
 use super::InputPath as Path;
 use crate::error::ApiError;
-use crate::schema::{ShapeId, ShapeKind};
-use crate::validation::{over_long_list, MAX_LIST_ITEMS};
+use crate::model::schema::{ShapeId, ShapeKind};
+use crate::model::validation::{over_long_list, MAX_LIST_ITEMS};
 
 const EPOCH_SECONDS_TAG: u64 = 1;
 const FALSE: u8 = 20;

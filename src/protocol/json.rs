@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::InputPath as Path;
 use crate::error::ApiError;
-use crate::schema::{ShapeId, ShapeKind};
-use crate::validation::{over_long_list, type_error, MAX_LIST_ITEMS};
+use crate::model::schema::{ShapeId, ShapeKind};
+use crate::model::validation::{over_long_list, type_error, MAX_LIST_ITEMS};
 
 pub fn decode(body: &[u8], shape: ShapeId) -> Result<Value, ApiError> {
     let refusal = RefCell::new(None);

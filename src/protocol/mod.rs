@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::schema::ShapeId;
-use crate::validation::{list_item_path, member_path, shorten};
+use crate::model::schema::ShapeId;
+use crate::model::validation::{list_item_path, member_path, shorten};
 
 pub const SERVICE: &str = "PhotonAdminProxyService";
 

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::arn::Arn;
-use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
-use crate::pagination::{decode_token, map_after, operation, page};
+use crate::model::arn::Arn;
+use crate::request::context::RequestContext;
+use crate::request::pagination::{decode_token, map_after, operation, page};
 use crate::state::tags::TagStore;
 
 /// What a collection needs to know of its resources.

@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::context::{RequestContext, TransitionFailure};
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
@@ -22,6 +21,7 @@ use crate::generated::types::{
     ImageState, ImageStateChangeReason, ImageStateChangeReasonCode, ResourceError,
     SoftwareDeploymentStatus,
 };
+use crate::request::context::{RequestContext, TransitionFailure};
 use crate::state::collection::{Resource, Settled};
 
 /// A state change under way. Its fields are private so that every transition is due at

@@ -17,7 +17,7 @@ use crate::generated::types::{
     AdminAppLicenseUsageRecord, AppBlock, Application, DirectoryConfig, Entitlement,
     ImagePermissions, Session, Stack, Theme, UsageReportSubscription, User,
 };
-use crate::tenant::Tenant;
+use crate::identity::tenant::Tenant;
 use associations::Associations;
 use collection::{Collection, Family, Resource};
 use lifecycle::{

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use super::{lock, RegionState};
-use crate::tenant::Tenant;
+use crate::identity::tenant::Tenant;
 
 /// (Region, grantee account) -> the accounts of that Region that share images with it.
 #[derive(Default)]

@@ -249,7 +249,7 @@ async fn request_lines_say_why_at_the_right_level_as_json_lines() {
     // any operation is unbuilt).
     let unbuilt = appstream_local::generated::operations::Operation::ALL
         .iter()
-        .find(|op| !appstream_local::dispatch::is_implemented(**op));
+        .find(|op| !appstream_local::api::dispatch::is_implemented(**op));
     if let Some(unbuilt) = unbuilt {
         s.json(unbuilt.name(), serde_json::json!({})).await;
         let unimplemented = parse(lines_until(&lines, "\"request\"").last().unwrap());

@@ -487,7 +487,7 @@ async fn the_clock_jumps_over_a_one_hour_transition() {
     for wire in WIRES {
         let s = start_with(appstream_local::Config {
             transition_delay: Duration::from_secs(3600),
-            clock: appstream_local::clock::Clock::default(),
+            clock: appstream_local::controls::clock::Clock::default(),
             ..Default::default()
         })
         .await;

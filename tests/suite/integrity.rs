@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use appstream_local::context::RequestContext;
-use appstream_local::dispatch::dispatch;
+use appstream_local::api::dispatch::dispatch;
 use appstream_local::generated::operations::Operation;
+use appstream_local::identity::tenant::Tenant;
 use appstream_local::protocol::Protocol;
+use appstream_local::request::context::RequestContext;
 use appstream_local::state::Store;
-use appstream_local::tenant::Tenant;
 use appstream_local::Config;
 use serde_json::{json, Value};
 

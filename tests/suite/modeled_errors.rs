@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use appstream_local::dispatch::{answerable, IMPLEMENTED};
+use appstream_local::api::dispatch::{answerable, IMPLEMENTED};
 use appstream_local::error::ApiError;
-use appstream_local::schema::ShapeKind;
+use appstream_local::model::schema::ShapeKind;
 use serde_json::{json, Value};
 
 use crate::common::{start_with, TestServer, Wire, WIRES};

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::{TestServer, Wire, WIRES};
 use appstream_local::generated::shapes::CREATE_STACK_REQUEST;
-use appstream_local::schema::{ShapeId, ShapeKind};
+use appstream_local::model::schema::{ShapeId, ShapeKind};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value};

@@ -155,7 +155,7 @@ async fn unknown_operations_and_targets_are_refused_in_aws_form() {
 
 #[tokio::test]
 async fn known_operations_not_yet_built_say_so_by_name() {
-    use appstream_local::dispatch::is_implemented;
+    use appstream_local::api::dispatch::is_implemented;
     use appstream_local::generated::operations::Operation;
     let s = start().await;
     let unbuilt = Operation::ALL.iter().filter(|op| !is_implemented(**op));
@@ -251,7 +251,7 @@ async fn health_lists_the_implemented_operations() {
         assert!(ops.contains(&op), "{op} missing from {ops:?}");
     }
     // Exactly the implemented operations, whichever those are.
-    let implemented: Vec<&str> = appstream_local::dispatch::IMPLEMENTED
+    let implemented: Vec<&str> = appstream_local::api::dispatch::IMPLEMENTED
         .iter()
         .map(|op| op.name())
         .collect();

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use appstream_local::context::RequestContext;
-use appstream_local::dispatch::dispatch;
+use appstream_local::api::dispatch::dispatch;
+use appstream_local::durability::Durable;
 use appstream_local::generated::operations::Operation;
-use appstream_local::persistence::Durable;
+use appstream_local::identity::tenant::Tenant;
 use appstream_local::protocol::Protocol;
-use appstream_local::tenant::Tenant;
+use appstream_local::request::context::RequestContext;
 use appstream_local::{durable_store, Config};
 use serde_json::{json, Value};
 
@@ -272,7 +272,7 @@ fn an_image_copy_across_regions_replays_into_both() {
 /// A test control that changes state is journalled and replayed like an operation.
 #[test]
 fn finished_packaging_survives_a_restart() {
-    use appstream_local::dispatch::dispatch_control;
+    use appstream_local::api::dispatch::dispatch_control;
     let dir = temp_dir("packaging");
     let config = Config {
         transition_delay: Duration::ZERO,

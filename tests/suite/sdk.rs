@@ -197,7 +197,7 @@ async fn typed_errors_reach_the_sdk() {
 
     // An operation not built yet, while there is one: the SDK sees the 501 by its code.
     use appstream_local::generated::operations::Operation;
-    if !appstream_local::dispatch::is_implemented(Operation::DescribeAppBlocks) {
+    if !appstream_local::api::dispatch::is_implemented(Operation::DescribeAppBlocks) {
         let err = c
             .describe_app_blocks()
             .send()

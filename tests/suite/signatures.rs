@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::common::{sdk_refusal, start_with, TestServer};
 
 async fn verifying() -> TestServer {
-    let keys = appstream_local::signatures::KeyStore::from_list(
+    let keys = appstream_local::identity::signatures::KeyStore::from_list(
         "AKIDEXAMPLE:secret,AKIDMAPPED:secret:123456789012",
     )
     .unwrap();
@@ -171,7 +171,8 @@ async fn raw_json_is_refused_unsigned_malformed_or_stale_as_aws_refuses_it() {
 
 #[test]
 fn debug_output_names_keys_but_never_secrets_or_the_token() {
-    let keys = appstream_local::signatures::KeyStore::from_list("AKIDEXAMPLE:hunter2").unwrap();
+    let keys =
+        appstream_local::identity::signatures::KeyStore::from_list("AKIDEXAMPLE:hunter2").unwrap();
     let config = appstream_local::Config {
         credentials: Some(std::sync::Arc::new(keys)),
         control_token: Some(appstream_local::config::ControlToken("let-me-in".into())),

@@ -362,12 +362,12 @@ async fn urls_point_where_the_client_reached_the_server_or_where_it_is_told() {
     for (base, style, expected) in [
         (
             Some("http://appstream:4599/"),
-            appstream_local::streaming::UrlStyle::Emulator,
+            appstream_local::identity::streaming::UrlStyle::Emulator,
             "http://appstream:4599/authenticate?parameters=",
         ),
         (
             None,
-            appstream_local::streaming::UrlStyle::Aws,
+            appstream_local::identity::streaming::UrlStyle::Aws,
             "https://appstream2.us-east-1.aws.amazon.com/authenticate?parameters=",
         ),
     ] {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::common::{start, TestServer, WIRES};
-use appstream_local::dispatch::IMPLEMENTED;
-use appstream_local::schema::{ShapeId, ShapeKind};
+use appstream_local::api::dispatch::IMPLEMENTED;
+use appstream_local::model::schema::{ShapeId, ShapeKind};
 use serde_json::{json, Map, Value};
 
 pub(crate) struct Examples(BTreeMap<String, (String, String)>, Map<String, Value>);
