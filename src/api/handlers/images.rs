@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use super::image_catalogue::{find_public, public_image, CATALOGUE};
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     CreateUpdatedImageRequest, CreateUpdatedImageResult, DeleteImagePermissionsRequest,
     DeleteImagePermissionsResult, DeleteImageRequest, DeleteImageResult,
     DescribeImagePermissionsRequest, DescribeImagePermissionsResult, DescribeImagesRequest,
-    DescribeImagesResult, Image, ImageState, ImageType, PlatformType, SharedImagePermissions,
+    DescribeImagesResult, Image, ImageState, ImageType, SharedImagePermissions,
     UpdateImagePermissionsRequest, UpdateImagePermissionsResult, VisibilityType,
 };
 use crate::identity::tenant::Tenant;
@@ -19,135 +20,11 @@ use crate::request::pagination::{map_after, page, page_size};
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
 use itertools::Itertools as _;
-
 /// DescribeImages pages at most 25 images (the model's MaxResults bound).
 const IMAGES_PAGE_SIZE: usize = 25;
+
 /// DescribeImagePermissions pages at most 500 entries (the model's MaxResults bound).
 const PERMISSIONS_PAGE_SIZE: usize = 500;
-
-struct PublicImage {
-    name: &'static str,
-    platform: PlatformType,
-    description: &'static str,
-    /// Release date as epoch seconds.
-    released: f64,
-    /// Graphics images carry their family's drivers and run only on it.
-    families: &'static [&'static str],
-}
-
-const GENERAL: &[&str] = &["GENERAL_PURPOSE", "COMPUTE_OPTIMIZED", "MEMORY_OPTIMIZED"];
-
-/// A handful of AWS's public base images, present in every region, in name order (DescribeImages
-/// merges them with the private images by name).
-const CATALOGUE: &[PublicImage] = &[
-    PublicImage {
-        name: "AppStream-AmazonLinux2-09-19-2025",
-        platform: PlatformType::AmazonLinux2,
-        description: "Amazon Linux 2 base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-Graphics-G4dn-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image for Graphics G4dn instances",
-        families: &["GRAPHICS_G4"],
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-Graphics-G5-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image for Graphics G5 instances",
-        families: &["GRAPHICS_G5"],
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-Graphics-G6-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image for Graphics G6 instances",
-        families: &["GRAPHICS_G6"],
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-RHEL8-09-19-2025",
-        platform: PlatformType::Rhel8,
-        description: "Red Hat Enterprise Linux 8 base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-RockyLinux8-09-19-2025",
-        platform: PlatformType::RockyLinux8,
-        description: "Rocky Linux 8 base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-UbuntuPro2404-09-19-2025",
-        platform: PlatformType::UbuntuPro2404,
-        description: "Ubuntu Pro 24.04 LTS base image",
-        families: GENERAL,
-        released: 1_758_240_000.0,
-    },
-    PublicImage {
-        name: "AppStream-WinServer2016-10-08-2025",
-        platform: PlatformType::WindowsServer2016,
-        description: "Windows Server 2016 base image",
-        families: GENERAL,
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-WinServer2019-10-08-2025",
-        platform: PlatformType::WindowsServer2019,
-        description: "Windows Server 2019 base image",
-        families: GENERAL,
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-WinServer2022-10-08-2025",
-        platform: PlatformType::WindowsServer2022,
-        description: "Windows Server 2022 base image",
-        families: GENERAL,
-        released: 1_759_881_600.0,
-    },
-    PublicImage {
-        name: "AppStream-WinServer2025-10-08-2025",
-        platform: PlatformType::WindowsServer2025,
-        description: "Windows Server 2025 base image",
-        families: GENERAL,
-        released: 1_759_881_600.0,
-    },
-];
-
-/// Public images have no account in their ARN.
-pub fn public_image_arn(region: &str, name: &str) -> String {
-    format!("arn:aws:appstream:{region}::image/{name}")
-}
-
-fn public_image(tenant: &Tenant, entry: &PublicImage) -> Image {
-    Image {
-        name: entry.name.to_string(),
-        arn: Some(public_image_arn(&tenant.region, entry.name)),
-        display_name: Some(entry.name.to_string()),
-        state: Some(ImageState::Available),
-        visibility: Some(VisibilityType::Public),
-        image_builder_supported: Some(true),
-        platform: Some(entry.platform),
-        description: Some(entry.description.to_string()),
-        created_time: Some(entry.released),
-        public_base_image_released_date: Some(entry.released),
-        image_type: Some(ImageType::Native),
-        supported_instance_families: Some(entry.families.iter().map(|f| f.to_string()).collect()),
-        ..Default::default()
-    }
-}
-
-fn find_public(tenant: &Tenant, name: &str) -> Option<Image> {
-    CATALOGUE
-        .iter()
-        .find(|e| e.name == name)
-        .map(|e| public_image(tenant, e))
-}
 
 fn image_not_found(what: &str) -> ApiError {
     ApiError::not_found(format!("The image {what} does not exist."))

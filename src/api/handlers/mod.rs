@@ -13,6 +13,7 @@ pub mod export_tasks;
 pub mod fleet_rules;
 pub mod fleets;
 pub mod image_builders;
+pub mod image_catalogue;
 pub mod image_copies;
 pub mod image_imports;
 pub mod images;
