@@ -6,162 +6,21 @@
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+mod client;
 mod controls;
+mod worst;
+
+use client::{api_call, drive, next_token, Call, Connection, Figures, Wire};
+use worst::worst_case_requests;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_appstream-local");
+
 const CONNECTIONS: [usize; 3] = [1, 16, 64];
-
-#[derive(Clone, Copy, PartialEq)]
-enum Wire {
-    Json,
-    Cbor,
-}
-
-impl Wire {
-    fn label(self) -> &'static str {
-        match self {
-            Wire::Json => "json",
-            Wire::Cbor => "cbor",
-        }
-    }
-}
-
-/// One request to send: path, headers and body.
-#[derive(Clone)]
-struct Call {
-    path: String,
-    headers: Vec<(&'static str, String)>,
-    body: Bytes,
-}
-
-fn api_call(wire: Wire, operation: &str, input: &Value) -> Call {
-    match wire {
-        Wire::Json => Call {
-            path: "/".into(),
-            headers: vec![
-                ("content-type", "application/x-amz-json-1.1".into()),
-                (
-                    "x-amz-target",
-                    format!("PhotonAdminProxyService.{operation}"),
-                ),
-            ],
-            body: Bytes::from(serde_json::to_vec(input).unwrap()),
-        },
-        Wire::Cbor => {
-            let mut body = Vec::new();
-            ciborium::ser::into_writer(input, &mut body).unwrap();
-            Call {
-                path: format!("/service/PhotonAdminProxyService/operation/{operation}"),
-                headers: vec![
-                    ("content-type", "application/cbor".into()),
-                    ("smithy-protocol", "rpc-v2-cbor".into()),
-                ],
-                body: Bytes::from(body),
-            }
-        }
-    }
-}
-
-/// A keep-alive HTTP/1.1 connection.
-struct Connection {
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    host: String,
-}
-
-impl Connection {
-    async fn open(addr: &str) -> Connection {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        Connection {
-            sender,
-            host: addr.to_string(),
-        }
-    }
-
-    async fn send(&mut self, call: &Call) -> (u16, Bytes) {
-        let mut request = hyper::Request::post(&call.path).header("host", &self.host);
-        for (name, value) in &call.headers {
-            request = request.header(*name, value);
-        }
-        let request = request.body(Full::new(call.body.clone())).unwrap();
-        self.sender.ready().await.unwrap();
-        let response = self.sender.send_request(request).await.unwrap();
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, body)
-    }
-}
-
-#[derive(Clone)]
-struct Figures {
-    requests_per_second: f64,
-    p50_us: u64,
-    p99_us: u64,
-}
-
-/// Runs `connections` workers for `seconds`; each worker asks `next` for its next call
-/// (given its id and its previous response) and records every latency.
-async fn drive<F>(addr: &str, connections: usize, seconds: f64, next: F) -> Figures
-where
-    F: Fn(usize, u64, Option<&Bytes>) -> Call + Send + Sync + 'static,
-{
-    let next = Arc::new(next);
-    let stop = Arc::new(AtomicBool::new(false));
-    let errors = Arc::new(AtomicU64::new(0));
-    let mut workers = Vec::new();
-    for id in 0..connections {
-        let addr = addr.to_string();
-        let (next, stop, errors) = (next.clone(), stop.clone(), errors.clone());
-        workers.push(tokio::spawn(async move {
-            let mut conn = Connection::open(&addr).await;
-            let mut latencies = Vec::with_capacity(100_000);
-            let mut previous: Option<Bytes> = None;
-            let mut i = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let call = next(id, i, previous.as_ref());
-                let started = Instant::now();
-                let (status, body) = conn.send(&call).await;
-                latencies.push(started.elapsed().as_micros() as u64);
-                if status != 200 {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-                previous = Some(body);
-                i += 1;
-            }
-            latencies
-        }));
-    }
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for w in workers {
-        all.extend(w.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let failed = errors.load(Ordering::Relaxed);
-    assert_eq!(failed, 0, "{failed} requests failed during the measurement");
-    all.sort_unstable();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    Figures {
-        requests_per_second: all.len() as f64 / elapsed,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-    }
-}
 
 struct Server {
     child: Child,
@@ -359,25 +218,6 @@ async fn sequential_latency(addr: &str, count: usize, call: impl Fn(usize) -> Ca
     }
     latencies.sort_unstable();
     latencies[count / 2]
-}
-
-fn next_token(wire: Wire, body: Option<&Bytes>) -> Option<String> {
-    let body = body?;
-    match wire {
-        Wire::Json => {
-            let v: Value = serde_json::from_slice(body).ok()?;
-            v.get("NextToken")?.as_str().map(String::from)
-        }
-        // CBOR replies carry tagged timestamps, which a JSON value cannot hold.
-        Wire::Cbor => {
-            let v: ciborium::Value = ciborium::de::from_reader(&body[..]).ok()?;
-            v.as_map()?
-                .iter()
-                .find(|(k, _)| k.as_text() == Some("NextToken"))
-                .and_then(|(_, v)| v.as_text())
-                .map(String::from)
-        }
-    }
 }
 
 fn minimal_server(port: u16) {
@@ -686,130 +526,4 @@ fn peak_rss_kib(pid: u32) -> u64 {
 /// Starts a new peak-RSS measurement (Linux: writing 5 to clear_refs).
 fn reset_peak_rss(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-}
-
-/// A hand-built CBOR body `{key: [item × count]}`, each item given as its raw bytes.
-fn cbor_list_body(key: &str, count: u32, item: &[u8]) -> Bytes {
-    let mut body = vec![0xa1, 0x60 + key.len() as u8];
-    body.extend_from_slice(key.as_bytes());
-    body.push(0x9a);
-    body.extend_from_slice(&count.to_be_bytes());
-    for _ in 0..count {
-        body.extend_from_slice(item);
-    }
-    body.into()
-}
-
-fn with_body(mut call: Call, body: Bytes) -> Call {
-    call.body = body;
-    call
-}
-
-/// The largest requests within the 4 MiB body limit that a hostile probe found costly:
-/// each is sent alone while another client keeps calling DescribeStacks by name, and the
-/// bench reports the request's latency and answer size, the server's peak RSS above its
-/// RSS before, and the other client's worst latency meanwhile.
-async fn worst_case_requests() -> Value {
-    const LIMIT: usize = 4 * 1024 * 1024;
-    let (server, _) = spawn_server(false);
-    let pid = server.child.id();
-    preload(&server.addr, 0, 10_000).await;
-    let json_call = |op: &str| api_call(Wire::Json, op, &json!({}));
-    let cbor_call = |op: &str| api_call(Wire::Cbor, op, &json!({}));
-    let json_list = |key: &str, item: &str| {
-        let count = (LIMIT - 16) / (item.len() + 1);
-        let items = vec![item; count].join(",");
-        Bytes::from(format!("{{\"{key}\":[{items}]}}"))
-    };
-    let cases: Vec<(&str, Call)> = vec![
-        (
-            "CBOR DescribeStacks, 2M copies of one name",
-            with_body(
-                cbor_call("DescribeStacks"),
-                cbor_list_body("Names", 2_000_000, &[0x61, b'a']),
-            ),
-        ),
-        (
-            "CBOR DescribeStacks, 4M empty names",
-            with_body(
-                cbor_call("DescribeStacks"),
-                cbor_list_body("Names", 4_000_000, &[0x60]),
-            ),
-        ),
-        (
-            "CBOR unknown member, 4M-item array",
-            with_body(
-                cbor_call("DescribeStacks"),
-                cbor_list_body("Junk", 4_000_000, &[0x00]),
-            ),
-        ),
-        (
-            "JSON DescribeStacks, 1.4M empty names",
-            with_body(json_call("DescribeStacks"), json_list("Names", "\"\"")),
-        ),
-        (
-            "JSON unknown member, 2M-item array",
-            with_body(json_call("DescribeStacks"), json_list("Junk", "0")),
-        ),
-        (
-            "JSON BatchAssociateUserStack, 40k entries",
-            api_call(
-                Wire::Json,
-                "BatchAssociateUserStack",
-                &json!({"UserStackAssociations": (0..40_000).map(|i| json!({"StackName": "", "UserName": format!("u{i}@x.io"), "AuthenticationType": "USERPOOL"})).collect::<Vec<_>>()}),
-            ),
-        ),
-    ];
-    let mut rows = Vec::new();
-    println!("\nworst-case requests (10k stacks stored; another client calls DescribeStacks by name meanwhile):");
-    println!(
-        "{:<46} {:>9} {:>7} {:>11} {:>13} {:>16}",
-        "request", "body KiB", "status", "latency ms", "peak +RSS MiB", "other max/p50 us"
-    );
-    for (name, call) in cases {
-        assert!(
-            call.body.len() <= LIMIT,
-            "{name}: {} bytes",
-            call.body.len()
-        );
-        let before = rss_kib(pid);
-        reset_peak_rss(pid);
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let other = {
-            let stop = stop.clone();
-            let addr = server.addr.clone();
-            tokio::spawn(async move {
-                let mut conn = Connection::open(&addr).await;
-                let call = api_call(Wire::Json, "DescribeStacks", &json!({"Names": ["s000042"]}));
-                let mut latencies = Vec::new();
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let started = Instant::now();
-                    conn.send(&call).await;
-                    latencies.push(started.elapsed().as_micros() as u64);
-                }
-                latencies.sort_unstable();
-                (latencies[latencies.len() / 2], *latencies.last().unwrap())
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let mut conn = Connection::open(&server.addr).await;
-        let started = Instant::now();
-        let (status, answer) = conn.send(&call).await;
-        let latency = started.elapsed();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let (other_p50, other_max) = other.await.unwrap();
-        let peak = peak_rss_kib(pid).saturating_sub(before);
-        println!(
-            "{:<46} {:>9} {:>7} {:>11.1} {:>13.1} {:>16}",
-            name,
-            call.body.len() / 1024,
-            status,
-            latency.as_secs_f64() * 1e3,
-            peak as f64 / 1024.0,
-            format!("{other_max}/{other_p50}")
-        );
-        rows.push(json!({"request": name, "body_bytes": call.body.len(), "status": status, "answer_bytes": answer.len(), "latency_ms": latency.as_secs_f64() * 1e3, "peak_rss_above_before_kib": peak, "other_client_max_us": other_max, "other_client_p50_us": other_p50}));
-    }
-    json!(rows)
 }
