@@ -2,11 +2,12 @@
 //! exit on SIGTERM with in-flight work finished.
 
 use crate::common;
+use crate::common::Running;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String) {
+fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Running, String) {
     let (child, addr, _) = common::spawn_binary(args, envs);
     (child, addr)
 }

@@ -1,18 +1,18 @@
 //! `--state-dir`: acknowledged writes survive a clean restart, SIGKILL in the middle of a
 //! write load, and a torn last record; other damage stops start-up with a clear error.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{spawn_binary, start_up_fails, temp_dir, TestServer, Wire};
+use crate::common::{spawn_binary, start_up_fails, temp_dir, Running, TempDir, TestServer, Wire};
 use serde_json::json;
-pub(crate) fn start(dir: &Path) -> (Child, TestServer) {
+pub(crate) fn start(dir: &Path) -> (Running, TestServer) {
     start_with(dir, &[])
 }
 
-pub(crate) fn start_with(dir: &Path, extra: &[&str]) -> (Child, TestServer) {
+pub(crate) fn start_with(dir: &Path, extra: &[&str]) -> (Running, TestServer) {
     let mut args = vec![
         "--port",
         "0",
@@ -26,7 +26,7 @@ pub(crate) fn start_with(dir: &Path, extra: &[&str]) -> (Child, TestServer) {
     (child, TestServer::at(&addr))
 }
 
-pub(crate) fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Running) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -36,7 +36,7 @@ pub(crate) fn stop(mut child: Child) {
     assert_eq!(exit.code(), Some(0));
 }
 
-pub(crate) fn kill_9(mut child: Child) {
+pub(crate) fn kill_9(mut child: Running) {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 }
@@ -230,7 +230,7 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
 }
 
 /// A journal with two stacks' records, written by a real server killed before compaction.
-async fn journal_with_two_records(label: &str) -> (PathBuf, Vec<u8>) {
+async fn journal_with_two_records(label: &str) -> (TempDir, Vec<u8>) {
     let dir = temp_dir(label);
     let (child, s) = start(&dir);
     s.ok(Wire::Json, "CreateStack", json!({"Name": "first"}))

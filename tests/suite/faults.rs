@@ -4,14 +4,14 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::common::{spawn_binary, spawn_script, temp_dir, TestServer, Wire};
+use crate::common::{spawn_binary, spawn_script, temp_dir, Running, TestServer, Wire};
 use serde_json::json;
 
-fn sigterm(child: &Child) {
+fn sigterm(child: &Running) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -19,7 +19,7 @@ fn sigterm(child: &Child) {
     assert!(status.success());
 }
 
-fn stop(mut child: Child) {
+fn stop(mut child: Running) {
     sigterm(&child);
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }

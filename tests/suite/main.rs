@@ -5,6 +5,8 @@
 
 mod common;
 
+mod guards;
+
 mod app_block_builders;
 mod applications;
 mod big_answers;

@@ -5,9 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{
-    spawn_binary, start, start_up_fails, temp_dir, Running, TestServer, Wire, WIRES,
-};
+use crate::common::{spawn_binary, start, start_up_fails, temp_dir, TestServer, Wire, WIRES};
 
 /// A request to `path` with `headers`, as a page on another site makes it.
 async fn send(
@@ -162,7 +160,7 @@ fn the_binary_takes_allowed_hosts_from_its_flag_and_environment() {
         ),
     ] {
         let (child, addr, _) = spawn_binary(&args, &envs);
-        let server = Running(child);
+        let server = child;
         runtime.block_on(async {
             let s = TestServer::at(&addr);
             for (host, status) in [
@@ -304,7 +302,7 @@ async fn sensitive_values_appear_in_no_control_answer_page_or_message() {
 #[test]
 fn logs_carry_no_secret_and_quote_what_clients_send() {
     let (child, addr, lines) = spawn_binary(&["--port", "0"], &[]);
-    let server = Running(child);
+    let server = child;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let s = TestServer::at(&addr);
@@ -403,7 +401,7 @@ fn a_failed_seed_leaves_no_state_and_fails_the_same_way_again() {
     )
     .unwrap();
     let (child, addr, _) = spawn_binary(&args, &[]);
-    let server = Running(child);
+    let server = child;
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let stacks = TestServer::at(&addr)
@@ -486,7 +484,7 @@ fn a_full_reset_sets_the_clock_back_after_a_restart_too() {
     // journal instead of reading a snapshot written at a clean stop.
     let start = || {
         let (child, addr, _) = spawn_binary(&args, &[]);
-        (Running(child), TestServer::at(&addr))
+        (child, TestServer::at(&addr))
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

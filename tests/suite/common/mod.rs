@@ -1,6 +1,10 @@
 //! An in-process server on port 0 and clients for both wire protocols.
 #![allow(dead_code)]
 
+mod processes;
+
+pub use processes::{spawn_binary, spawn_script, start_up_fails, temp_dir, Running, TempDir};
+
 use std::net::SocketAddr;
 
 use appstream_local::Config;
@@ -410,105 +414,6 @@ where
         .code()
         .unwrap_or_else(|| panic!("no error code: {error:?}"));
     (code.to_string(), status)
-}
-
-/// A new, empty directory under the system's temporary one.
-pub fn temp_dir(label: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("appstream-local-{label}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs the built binary with `args`, expecting it to refuse to start (exit status 1);
-/// returns its log.
-pub fn start_up_fails(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{args:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A spawned server that is killed when dropped, so a test that panics with it running
-/// leaves no process behind holding the test's output.
-pub struct Running(pub std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The built binary, started with `args`; returns it once it has logged its address.
-/// Its log lines keep being read on a thread, so it never blocks on a full pipe.
-pub fn spawn_binary(
-    args: &[&str],
-    envs: &[(&str, &str)],
-) -> (
-    std::process::Child,
-    String,
-    std::sync::mpsc::Receiver<String>,
-) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"));
-    command.args(args).envs(envs.iter().copied());
-    spawn_command(command)
-}
-
-/// Runs `script` with bash, where `$SERVER` is the built binary (to `exec` after setting
-/// limits or mounts); returns it once it has logged its address.
-pub fn spawn_script(
-    script: &str,
-) -> (
-    std::process::Child,
-    String,
-    std::sync::mpsc::Receiver<String>,
-) {
-    let mut command = std::process::Command::new("bash");
-    command
-        .args(["-c", script])
-        .env("SERVER", env!("CARGO_BIN_EXE_appstream-local"));
-    spawn_command(command)
-}
-
-pub fn spawn_command(
-    mut command: std::process::Command,
-) -> (
-    std::process::Child,
-    String,
-    std::sync::mpsc::Receiver<String>,
-) {
-    use std::io::{BufRead, BufReader};
-    if !command.get_envs().any(|(k, _)| k == "RUST_LOG") {
-        command.env("RUST_LOG", "info");
-    }
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (lines_tx, lines) = std::sync::mpsc::channel();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                // The address alone, whether the line is text or JSON.
-                let addr: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
-                    .collect();
-                let _ = addr_tx.send(addr);
-            }
-            let _ = lines_tx.send(line);
-        }
-    });
-    let addr = addr_rx
-        .recv_timeout(std::time::Duration::from_secs(20))
-        .expect("the server did not log its address");
-    (child, addr, lines)
 }
 
 impl TestServer {
