@@ -1,7 +1,7 @@
 //! The API's way in: recognises the protocol and operation, reads the body within
 //! limits, runs the dispatcher and logs one line per request.
 
-use super::server::AppState;
+use super::app_state::AppState;
 use crate::api::dispatch::{dispatch, WriteLog};
 use crate::body::read_body;
 use crate::controls::history::{Entry, Input as HistoryInput, MAX_KEPT_BODY};

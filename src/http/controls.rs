@@ -1,7 +1,7 @@
 //! The test controls' endpoints: reset, state, faults, history, the clock, the state
 //! browser and the controls that act on one resource.
 
-use super::server::{control_error, AppState};
+use super::app_state::AppState;
 use crate::api::dispatch::{dispatch_control, WriteLog};
 use crate::body::read_body;
 use crate::controls::clock::{Clock, MAX_OFFSET_SECONDS};
@@ -21,6 +21,34 @@ use axum::http::Uri;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+
+/// The state-changing test controls: their path, the name dispatch and the journal know
+/// them by, and the string members their body takes besides "account" and "region".
+pub(super) const CONTROLS: &[(&str, &str, &[&str])] = &[
+    (
+        "/_app-block-builders/finish-packaging",
+        "_finish_packaging",
+        &["name"],
+    ),
+    (
+        "/_image-builders/create-image",
+        "_create_image",
+        &["name", "image_name"],
+    ),
+    // What a user's browser does to a session, for tests that do not open its URL.
+    ("/_sessions/connect", "_connect_session", &["session_id"]),
+    (
+        "/_sessions/disconnect",
+        "_disconnect_session",
+        &["session_id"],
+    ),
+];
+
+/// A control endpoint's refusal: `{"error": message}` with the error's status.
+pub(super) fn control_error(error: &ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(json!({"error": error.message}))).into_response()
+}
 
 /// The account and Region a control request names: both or neither.
 #[derive(Default)]

@@ -2,6 +2,7 @@
 //! guards in front of every route, and the big answers written in pieces.
 
 pub mod api;
+mod app_state;
 pub mod big_answer;
 pub mod browser_guard;
 pub mod control_token;

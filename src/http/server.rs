@@ -2,39 +2,27 @@
 //! guards, with the state they share. `api` takes API requests; `controls` the
 //! control endpoints.
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::routing::{delete, get, post};
+use axum::{middleware, Json, Router};
+use serde_json::json;
+
 use crate::api::dispatch::IMPLEMENTED;
 use crate::config::Config;
 use crate::controls::faults::Faults;
 use crate::controls::history::History;
 use crate::durability::Journal;
-use crate::error::ApiError;
 use crate::state::Store;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{middleware, Json, Router};
-use serde_json::json;
-use std::sync::Arc;
 
 use super::api::api;
+use super::app_state::AppState;
 use super::controls::{
     add_faults, clear_faults, clear_requests, clock, dump_state, list_faults, remove_fault,
-    requests, reset, reset_clock, run_control, set_clock, ui_overview, ui_resource,
+    requests, reset, reset_clock, run_control, set_clock, ui_overview, ui_resource, CONTROLS,
 };
-
-#[derive(Clone)]
-pub(super) struct AppState {
-    pub(super) store: Arc<Store>,
-    pub(super) faults: Arc<Faults>,
-    pub(super) history: Arc<History>,
-    /// With `--state-dir`, where every acknowledged write goes before it is answered.
-    pub(super) journal: Option<Arc<Journal>>,
-    pub(super) config: Arc<Config>,
-    /// Turns for the big answers, so that only so many are written at once.
-    pub(super) big_answers: crate::http::big_answer::Turns,
-}
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
     let faults = Faults::default();
@@ -95,34 +83,6 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
             Arc::new(own),
             crate::http::browser_guard::guard,
         ))
-}
-
-/// The state-changing test controls: their path, the name dispatch and the journal know
-/// them by, and the string members their body takes besides "account" and "region".
-pub(super) const CONTROLS: &[(&str, &str, &[&str])] = &[
-    (
-        "/_app-block-builders/finish-packaging",
-        "_finish_packaging",
-        &["name"],
-    ),
-    (
-        "/_image-builders/create-image",
-        "_create_image",
-        &["name", "image_name"],
-    ),
-    // What a user's browser does to a session, for tests that do not open its URL.
-    ("/_sessions/connect", "_connect_session", &["session_id"]),
-    (
-        "/_sessions/disconnect",
-        "_disconnect_session",
-        &["session_id"],
-    ),
-];
-
-/// A control endpoint's refusal: `{"error": message}` with the error's status.
-pub(super) fn control_error(error: &ApiError) -> Response {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(json!({"error": error.message}))).into_response()
 }
 
 async fn health() -> Json<serde_json::Value> {
