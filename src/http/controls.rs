@@ -44,6 +44,36 @@ pub(super) const CONTROLS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// Every control, as `METHODS path`, for the answer to a path under `/_` that names none.
+pub(super) const CONTROL_LIST: &[&str] = &[
+    "GET /_health",
+    "POST /_reset",
+    "GET /_state",
+    "GET|POST|DELETE /_faults",
+    "DELETE /_faults/{id}",
+    "GET|DELETE /_requests",
+    "GET|POST|DELETE /_clock",
+    "GET /_ui",
+    "POST /_app-block-builders/finish-packaging",
+    "POST /_image-builders/create-image",
+    "POST /_sessions/connect",
+    "POST /_sessions/disconnect",
+];
+
+/// A path under `/_` that names no control: 404 naming the controls there are (a page
+/// under `/_ui/` gets the state browser's own page), whatever the method, so that a
+/// mistyped control is never taken for an AppStream call.
+pub(super) fn no_control(path: &str) -> Response {
+    if path.starts_with("/_ui/") {
+        return (StatusCode::NOT_FOUND, Html(crate::pages::ui::no_page(path))).into_response();
+    }
+    let message = format!(
+        "There is no control at {path}. The controls are: {}.",
+        CONTROL_LIST.join(", ")
+    );
+    control_error(&ApiError::new("NotFound", 404, message))
+}
+
 /// A control endpoint's refusal: `{"error": message}` with the error's status.
 pub(super) fn control_error(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);

@@ -20,8 +20,9 @@ use crate::state::Store;
 use super::api::api;
 use super::app_state::AppState;
 use super::controls::{
-    add_faults, clear_faults, clear_requests, clock, dump_state, list_faults, remove_fault,
-    requests, reset, reset_clock, run_control, set_clock, ui_overview, ui_resource, CONTROLS,
+    add_faults, clear_faults, clear_requests, clock, dump_state, list_faults, no_control,
+    remove_fault, requests, reset, reset_clock, run_control, set_clock, ui_overview, ui_resource,
+    CONTROLS,
 };
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
@@ -76,13 +77,27 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
     Router::new()
         .route("/_health", get(health))
         .merge(controls)
-        .fallback(api)
+        .fallback(unrouted)
         .with_state(state)
         .merge(portal)
         .layer(middleware::from_fn_with_state(
             Arc::new(own),
             crate::http::browser_guard::guard,
         ))
+}
+
+/// What no route takes: a mistyped control under `/_` is told so; the rest is the API's.
+async fn unrouted(
+    app: State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> axum::response::Response {
+    if uri.path().starts_with("/_") {
+        return no_control(uri.path());
+    }
+    api(app, method, uri, headers, body).await
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -429,6 +429,16 @@ pub fn not_found(family: &str, name: &str) -> String {
     page("Not found", Refresh::Never, body)
 }
 
+/// The page for a path under `/_ui/` that names no page.
+pub fn no_page(path: &str) -> String {
+    let body = html! {
+        h1 { "Not found" }
+        p { "The state browser has no page at " code { (path) } "." }
+        p { a href="/_ui" { "All state" } }
+    };
+    page("Not found", Refresh::Never, body)
+}
+
 /// The page for a browser without the control token: how to give it once.
 pub fn needs_token(path: &str, parameter: &str, why: &str) -> String {
     let body = html! {

@@ -5,6 +5,8 @@
 
 mod common;
 
+mod unknown_paths;
+
 mod guards;
 
 mod app_block_builders;

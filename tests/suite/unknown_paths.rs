@@ -1,0 +1,75 @@
+//! A mistyped control is told so: any path under `/_` that names no control answers 404
+//! naming every control, whatever the method, and a path under `/_ui/` that names no page
+//! gets the state browser's own 404 page. Each control listed answers at its path.
+
+use serde_json::Value;
+
+use crate::common::start;
+
+#[tokio::test]
+async fn a_path_under_the_controls_that_names_none_is_404_listing_them() {
+    let s = start().await;
+    let http = reqwest::Client::new();
+    for (method, path) in [
+        ("GET", "/_request"),
+        ("GET", "/_fault"),
+        ("GET", "/_healthz"),
+        ("POST", "/_resets"),
+        ("DELETE", "/_stat"),
+    ] {
+        let reply = http
+            .request(method.parse().unwrap(), format!("{}{path}", s.url))
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 404, "{method} {path}");
+        let body: Value = serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+        let message = body["error"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("no control at {path}")),
+            "{message}"
+        );
+        for control in ["POST /_reset", "GET|DELETE /_requests", "GET /_ui"] {
+            assert!(message.contains(control), "{message}");
+        }
+    }
+
+    let page = s.get("/_ui/nope").await;
+    assert_eq!(page.status().as_u16(), 404);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("no page at") && text.contains("/_ui/nope"),
+        "{text}"
+    );
+
+    // What the list names is served: no listed control is itself a 404.
+    let listed = s.get("/_nothing").await;
+    let body: Value = serde_json::from_slice(&listed.bytes().await.unwrap()).unwrap();
+    let message = body["error"].as_str().unwrap().to_string();
+    let list = message.split("The controls are: ").nth(1).unwrap();
+    for entry in list.trim_end_matches('.').split(", ") {
+        let (methods, path) = entry.split_once(' ').unwrap();
+        let path = path.replace("{id}", "no-such-rule");
+        for method in methods.split('|') {
+            let reply = http
+                .request(method.parse().unwrap(), format!("{}{path}", s.url))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = reply.status().as_u16();
+            let text = reply.text().await.unwrap();
+            assert!(
+                status != 404 || !text.contains("no control at"),
+                "{method} {path} is listed but not served: {status} {text}"
+            );
+            assert_ne!(status, 405, "{method} {path}: {text}");
+        }
+    }
+}
