@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{middleware, Json, Router};
 use serde_json::json;
@@ -22,7 +23,7 @@ use super::app_state::AppState;
 use super::controls::{
     add_faults, clear_faults, clear_requests, clock, dump_state, list_faults, no_control,
     remove_fault, requests, reset, reset_clock, run_control, set_clock, ui_overview, ui_resource,
-    CONTROLS,
+    CONTROLS, CONTROL_LIST,
 };
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
@@ -86,7 +87,8 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         ))
 }
 
-/// What no route takes: a mistyped control under `/_` is told so; the rest is the API's.
+/// What no route takes: a mistyped control under `/_` is told so, a browser opening `/`
+/// gets a page about the server; the rest is the API's.
 async fn unrouted(
     app: State<AppState>,
     method: axum::http::Method,
@@ -96,6 +98,14 @@ async fn unrouted(
 ) -> axum::response::Response {
     if uri.path().starts_with("/_") {
         return no_control(uri.path());
+    }
+    // A browser opening the endpoint; an API call is a POST.
+    if uri.path() == "/"
+        && method == axum::http::Method::GET
+        && !headers.contains_key("x-amz-target")
+    {
+        let page = crate::pages::ui::home(env!("CARGO_PKG_VERSION"), CONTROL_LIST);
+        return axum::response::Html(page).into_response();
     }
     api(app, method, uri, headers, body).await
 }

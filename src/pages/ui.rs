@@ -429,6 +429,20 @@ pub fn not_found(family: &str, name: &str) -> String {
     page("Not found", Refresh::Never, body)
 }
 
+/// `GET /` in a browser: what this server is, how to point a client at it, and the
+/// controls, with the state browser one click away.
+pub fn home(version: &str, controls: &[&str]) -> String {
+    let body = html! {
+        h1 { "appstream-local " span.muted { (version) } }
+        p { "A local emulator of the Amazon AppStream 2.0 API. Point an SDK, the AWS CLI or Terraform at this address as its endpoint: "
+            "operations are POST requests, in AWS JSON 1.1 (" code { "X-Amz-Target: PhotonAdminProxyService.<Operation>" } ") or Smithy RPC v2 CBOR." }
+        p { a href="/_ui" { "Open the state browser" } " to see every account's resources." }
+        h2 { "Test controls" }
+        ul { @for control in controls { li { code { (control) } } } }
+    };
+    page("appstream-local", Refresh::Never, body)
+}
+
 /// The page for a path under `/_ui/` that names no page.
 pub fn no_page(path: &str) -> String {
     let body = html! {

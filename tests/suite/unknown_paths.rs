@@ -1,6 +1,7 @@
-//! A mistyped control is told so: any path under `/_` that names no control answers 404
-//! naming every control, whatever the method, and a path under `/_ui/` that names no page
-//! gets the state browser's own 404 page. Each control listed answers at its path.
+//! Paths no route takes: `/` in a browser is a page about the server; any path under
+//! `/_` that names no control answers 404 naming every control, whatever the method, and
+//! a path under `/_ui/` that names no page gets the state browser's own 404 page. Each
+//! control listed answers at its path.
 
 use serde_json::Value;
 
@@ -72,4 +73,27 @@ async fn a_path_under_the_controls_that_names_none_is_404_listing_them() {
             assert_ne!(status, 405, "{method} {path}: {text}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_browser_opening_the_endpoint_gets_a_page_about_it_and_api_calls_are_unchanged() {
+    let s = start().await;
+    let home = s.get("/").await;
+    assert_eq!(home.status().as_u16(), 200);
+    assert!(home.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(home.headers()["x-frame-options"], "DENY");
+    let text = home.text().await.unwrap();
+    assert!(text.contains("href=\"/_ui\""), "{text}");
+    assert!(text.contains("POST /_reset"), "{text}");
+    assert!(
+        text.contains("PhotonAdminProxyService.&lt;Operation&gt;"),
+        "{text}"
+    );
+
+    // A POST to / without a target is still the API's own error, as SDKs expect.
+    let reply = s.json_raw(None, b"{}".to_vec(), None).await;
+    assert_eq!(reply.status, 400, "{reply:?}");
 }
