@@ -44,8 +44,9 @@ pub(super) const CONTROLS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-/// Every control, as `METHODS path`, for the answer to a path under `/_` that names none.
-pub(super) const CONTROL_LIST: &[&str] = &[
+/// The controls with routes of their own, as `METHODS path`; with the `CONTROLS`, every
+/// control there is.
+const ROUTED: &[&str] = &[
     "GET /_health",
     "POST /_reset",
     "GET /_state",
@@ -54,11 +55,14 @@ pub(super) const CONTROL_LIST: &[&str] = &[
     "GET|DELETE /_requests",
     "GET|POST|DELETE /_clock",
     "GET /_ui",
-    "POST /_app-block-builders/finish-packaging",
-    "POST /_image-builders/create-image",
-    "POST /_sessions/connect",
-    "POST /_sessions/disconnect",
 ];
+
+/// Every control, as `METHODS path`, for the answer to a path under `/_` that names
+/// none and for the page at `/`.
+pub(super) fn control_list() -> Vec<String> {
+    let acting = CONTROLS.iter().map(|(path, _, _)| format!("POST {path}"));
+    ROUTED.iter().map(|c| c.to_string()).chain(acting).collect()
+}
 
 /// A path under `/_` that names no control: 404 naming the controls there are (a page
 /// under `/_ui/` gets the state browser's own page), whatever the method, so that a
@@ -69,7 +73,7 @@ pub(super) fn no_control(path: &str) -> Response {
     }
     let message = format!(
         "There is no control at {path}. The controls are: {}.",
-        CONTROL_LIST.join(", ")
+        control_list().join(", ")
     );
     control_error(&ApiError::new("NotFound", 404, message))
 }

@@ -21,9 +21,9 @@ use crate::state::Store;
 use super::api::api;
 use super::app_state::AppState;
 use super::controls::{
-    add_faults, clear_faults, clear_requests, clock, dump_state, list_faults, no_control,
-    remove_fault, requests, reset, reset_clock, run_control, set_clock, ui_overview, ui_resource,
-    CONTROLS, CONTROL_LIST,
+    add_faults, clear_faults, clear_requests, clock, control_list, dump_state, list_faults,
+    no_control, remove_fault, requests, reset, reset_clock, run_control, set_clock, ui_overview,
+    ui_resource, CONTROLS,
 };
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
@@ -104,7 +104,7 @@ async fn unrouted(
         && method == axum::http::Method::GET
         && !headers.contains_key("x-amz-target")
     {
-        let page = crate::pages::ui::home(env!("CARGO_PKG_VERSION"), CONTROL_LIST);
+        let page = crate::pages::ui::home(env!("CARGO_PKG_VERSION"), &control_list());
         return axum::response::Html(page).into_response();
     }
     api(app, method, uri, headers, body).await

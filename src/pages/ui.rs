@@ -431,7 +431,7 @@ pub fn not_found(family: &str, name: &str) -> String {
 
 /// `GET /` in a browser: what this server is, how to point a client at it, and the
 /// controls, with the state browser one click away.
-pub fn home(version: &str, controls: &[&str]) -> String {
+pub fn home(version: &str, controls: &[String]) -> String {
     let body = html! {
         h1 { "appstream-local " span.muted { (version) } }
         p { "A local emulator of the Amazon AppStream 2.0 API. Point an SDK, the AWS CLI or Terraform at this address as its endpoint: "
