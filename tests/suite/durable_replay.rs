@@ -106,7 +106,8 @@ async fn the_journal_is_compacted_while_serving() {
         )
         .await;
     }
-    // The compactor looks twice a second.
+    // The compactor looks twice a second; the wait is long because the suite's heaviest
+    // tests (big answers, load) share the two cores with this server.
     let started = Instant::now();
     loop {
         let records = std::fs::read(dir.join("journal.log"))
@@ -118,7 +119,7 @@ async fn the_journal_is_compacted_while_serving() {
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(20),
             "journal still holds {records} records"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
