@@ -106,31 +106,25 @@ async fn the_journal_is_compacted_while_serving() {
         )
         .await;
     }
-    // The compactor looks twice a second; the wait is long because the suite's heaviest
-    // tests (big answers, load) share the two cores with this server.
+    // The compactor looks twice a second. Each compaction also raises the bar for the next
+    // (the journal must reach half the snapshot's size), so how many records are left
+    // depends on when its ticks fell; what must hold is that it ran while serving and
+    // folded writes out of the journal. The wait is long because the suite's heaviest
+    // tests share the two cores with this server.
     let started = Instant::now();
-    loop {
-        let records = std::fs::read(dir.join("journal.log"))
-            .unwrap()
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
-        if records < 20 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "journal still holds {records} records"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // The log line follows the truncation, so it may still be on its way.
     let logged = std::iter::from_fn(|| {
-        let left = Duration::from_secs(5).checked_sub(started.elapsed())?;
+        let left = Duration::from_secs(20).checked_sub(started.elapsed())?;
         lines.recv_timeout(left).ok()
     })
     .any(|l| l.contains("journal compacted"));
-    assert!(logged, "the server never logged the compaction");
+    assert!(logged, "the server never logged a compaction");
+    let records = std::fs::read(dir.join("journal.log"))
+        .unwrap()
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
+    assert!(records < 100, "journal still holds all {records} records");
+    assert!(dir.join("snapshot.json").exists());
     // Writes after the compaction go to the journal; all of it survives kill -9.
     for i in 100..110 {
         s.ok(
