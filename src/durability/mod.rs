@@ -36,6 +36,10 @@ const JOURNAL: &str = "journal.log";
 
 const SNAPSHOT: &str = "snapshot.json";
 
+/// What `--init` seeded, written once it has all applied: a full reset returns to it,
+/// also when the journal's `_reset` records are replayed after a restart.
+const SEED: &str = "seed.json";
+
 /// Present while `--init` seeds a fresh directory: a directory that still has it holds
 /// half a seed (the seed failed, or the process died), which is never served.
 const SEEDING: &str = "seeding.incomplete";
@@ -117,6 +121,18 @@ impl Durable {
         }
         let fresh = !dir.join(SNAPSHOT).exists() && !dir.join(JOURNAL).exists();
         let store = Arc::new(Store::default());
+        let seed = dir.join(SEED);
+        if seed.exists() {
+            let file = File::open(&seed).map_err(io_error(&seed))?;
+            let seeded = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
+                PersistenceError::Corrupt {
+                    path: seed.clone(),
+                    offset: 0,
+                    reason: e.to_string(),
+                }
+            })?;
+            store.set_baseline(seeded);
+        }
         let journal = Arc::new(Journal::open(dir, &store, config)?);
         Ok(Durable {
             store,
@@ -139,6 +155,12 @@ impl Durable {
     pub fn seeded(&self, whole: bool) -> Result<(), PersistenceError> {
         let dir = &self.journal.dir;
         if whole {
+            let seeded = self.store.export();
+            let seed = dir.join(SEED);
+            let bytes = serde_json::to_vec(&seeded)
+                .map_err(|e| io_error(&seed)(std::io::Error::other(e)))?;
+            snapshot::write_durably(dir, &seed, &bytes)?;
+            self.store.set_baseline(seeded);
             let marker = dir.join(SEEDING);
             std::fs::remove_file(&marker).map_err(io_error(&marker))?;
             sync_dir(dir).map_err(io_error(dir))
@@ -151,7 +173,7 @@ impl Durable {
 /// Removes a directory's state: snapshot, journal and seeding marker (the last, so a
 /// crash part-way leaves the marker and the next start discards the rest).
 fn discard_state(dir: &Path) -> Result<(), PersistenceError> {
-    for name in [SNAPSHOT, JOURNAL, SEEDING] {
+    for name in [SNAPSHOT, JOURNAL, SEED, SEEDING] {
         let path = dir.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {}

@@ -28,7 +28,7 @@ pub(super) fn temporary_for(path: &Path) -> PathBuf {
 
 /// Temporary files a crash left behind (a failure removes its own).
 pub(super) fn remove_leftover_temporaries(dir: &Path) {
-    for name in [SNAPSHOT, JOURNAL] {
+    for name in [SNAPSHOT, JOURNAL, SEED] {
         let temporary = temporary_for(&dir.join(name));
         if temporary.exists() {
             match std::fs::remove_file(&temporary) {

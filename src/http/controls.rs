@@ -290,9 +290,10 @@ pub(super) async fn run_control(
     Json(output).into_response()
 }
 
-/// Returns the server to a fresh start (resources, fault rules, the clock's offset and
-/// the request history), or with `{"account": .., "region": ..}` forgets one account's
-/// resources in one Region and nothing else; durable like any other write.
+/// Returns the server to how it started (resources as seeded, the fault rules of
+/// `--faults`, the clock's offset 0, no request history), or with `{"account": ..,
+/// "region": ..}` returns one account's resources in one Region to their seeded state and
+/// nothing else; durable like any other write.
 pub(super) async fn reset(State(app): State<AppState>, body: Body) -> Response {
     let scope = match read_body(body, &app.config).await {
         Ok(bytes) => Scope::from_body(&bytes),
@@ -336,6 +337,8 @@ pub(super) async fn reset(State(app): State<AppState>, body: Body) -> Response {
         // What one test left must not reach the next: its faults, its time, its calls.
         app.config.clock.set_offset(0.0);
         app.faults.clear();
+        // A fresh start has the --faults file's rules; they were checked at start-up.
+        let _ = app.faults.add(app.config.faults.clone());
         app.history.clear();
     }
     Json(json!({"reset": tenant.map_or("all".to_string(), |t| format!("{}/{}", t.account, t.region))}))

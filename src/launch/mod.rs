@@ -306,8 +306,9 @@ impl ServerBuilder {
                 }
                 Err(e) => Err(e.to_string()),
             };
-            if let Some(durable) = &durable {
-                durable.seeded(seeded.is_ok())?;
+            match &durable {
+                Some(durable) => durable.seeded(seeded.is_ok())?,
+                None => store.set_baseline(store.export()),
             }
             let count = seeded.map_err(|reason| StartError::Seed {
                 path: path.clone(),

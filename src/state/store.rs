@@ -18,10 +18,12 @@ pub struct Store {
     gate: RwLock<()>,
     /// Who shares images with whom, kept as every write leaves it.
     shares: shares::ShareIndex,
+    /// What a full reset returns to: the state `--init` seeded (empty without one).
+    baseline: RwLock<Arc<Vec<TenantState>>>,
 }
 
 /// One account's state in one region, as snapshots and `GET /_state` show it.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TenantState {
     #[serde(flatten)]
     pub tenant: Tenant,
@@ -73,6 +75,14 @@ impl Store {
         let mut regions = write(&self.regions);
         regions.clear();
         self.shares.forget(None);
+        self.insert_all(&mut regions, states);
+    }
+
+    fn insert_all(
+        &self,
+        regions: &mut HashMap<Tenant, Arc<RwLock<RegionState>>>,
+        states: Vec<TenantState>,
+    ) {
         for TenantState { tenant, state } in states {
             self.shares
                 .update(&tenant, &Default::default(), &state.image_grantees());
@@ -80,9 +90,19 @@ impl Store {
         }
     }
 
-    /// Forgets all state, or one account's in one region, entries included. `record`
-    /// runs once every affected region is locked, so a write either lands before the
-    /// reset (and is forgotten) or after it, in the journal as in memory.
+    /// Makes `states` what a full reset returns to (the seeded state).
+    pub fn set_baseline(&self, states: Vec<TenantState>) {
+        *write(&self.baseline) = Arc::new(states);
+    }
+
+    /// What a full reset returns to.
+    pub fn baseline(&self) -> Arc<Vec<TenantState>> {
+        read(&self.baseline).clone()
+    }
+
+    /// Returns all state, or one account's in one region, to the baseline (what `--init`
+    /// seeded, or nothing). `record` runs once every affected region is locked, so a write either
+    /// lands before the reset (and is forgotten) or after it, in the journal as in memory.
     pub fn reset<T, E>(
         &self,
         only: Option<&Tenant>,
@@ -114,6 +134,13 @@ impl Store {
             }
             None => *regions = HashMap::new(),
         }
+        let seeded = self
+            .baseline()
+            .iter()
+            .filter(|seeded| only.is_none_or(|o| *o == seeded.tenant))
+            .cloned()
+            .collect();
+        self.insert_all(&mut regions, seeded);
         Ok(recorded)
     }
 

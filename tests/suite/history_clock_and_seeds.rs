@@ -216,7 +216,7 @@ fn with_a_state_dir_the_seed_is_applied_only_to_a_new_one_and_the_clock_survives
 }
 
 #[test]
-fn a_faults_file_is_in_force_from_the_start_and_a_bad_one_stops_it() {
+fn a_faults_file_is_in_force_from_the_start_and_after_resets_and_a_bad_one_stops_it() {
     let dir = temp_dir("faults");
     let good = dir.join("faults.json");
     std::fs::write(
@@ -244,6 +244,17 @@ fn a_faults_file_is_in_force_from_the_start_and_a_bad_one_stops_it() {
             (&rules["rules"][0]["id"], &rules["rules"][0]["fired"]),
             (&json!("1"), &json!(1))
         );
+        // A full reset brings back the file's rules (and only them), unfired.
+        s.control(
+            "/_faults",
+            r#"{"rules": [{"operation": "DeleteStack", "error": {"code": "Boom"}}]}"#,
+        )
+        .await;
+        s.control("/_reset", "").await;
+        let rules = get_json(&s, "/_faults").await;
+        assert_eq!(rules["rules"].as_array().unwrap().len(), 1, "{rules}");
+        assert_eq!(rules["rules"][0]["operation"], "CreateStack");
+        assert_eq!(rules["rules"][0]["fired"], 0);
     });
     child.kill().unwrap();
     child.wait().unwrap();
@@ -255,4 +266,78 @@ fn a_faults_file_is_in_force_from_the_start_and_a_bad_one_stops_it() {
         "{log}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_reset_returns_to_the_seeded_state_in_memory_and_after_a_restart() {
+    let parent = temp_dir("seedreset");
+    let dir = parent.join("state");
+    let seed = parent.join("seed.json");
+    std::fs::write(
+        &seed,
+        r#"[{"operation": "CreateStack", "input": {"Name": "seeded"}},
+            {"operation": "CreateStack", "input": {"Name": "elsewhere"}, "region": "eu-west-1"}]"#,
+    )
+    .unwrap();
+    let seed = seed.to_str().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let in_memory = ["--port", "0", "--init", seed];
+    let dir_arg = dir.to_str().unwrap();
+    let durable = ["--port", "0", "--init", seed, "--state-dir", dir_arg];
+    for args in [&in_memory[..], &durable[..]] {
+        let (server, addr, _) = spawn_binary(args, &[]);
+        runtime.block_on(async {
+            let s = TestServer::at(&addr);
+            for wire in WIRES {
+                s.ok(wire, "DeleteStack", json!({"Name": "seeded"})).await;
+                s.ok(wire, "CreateStack", json!({"Name": "left"})).await;
+                let (status, _) = s.control("/_reset", "").await;
+                assert_eq!(status, 200);
+                assert_eq!(stack_names(&s, None).await, ["seeded"], "{args:?} {wire:?}");
+            }
+            // A scoped reset returns only its account and Region to the seed.
+            s.ok(Wire::Json, "DeleteStack", json!({"Name": "seeded"}))
+                .await;
+            let eu = Some(("AKIDEXAMPLE", "eu-west-1"));
+            let deleted = s
+                .json_as("DeleteStack", json!({"Name": "elsewhere"}), eu)
+                .await;
+            assert_eq!(deleted.status, 200, "{}", deleted.body);
+            let (status, _) = s
+                .control(
+                    "/_reset",
+                    r#"{"account": "000000000000", "region": "us-east-1"}"#,
+                )
+                .await;
+            assert_eq!(status, 200);
+            assert_eq!(stack_names(&s, None).await, ["seeded"], "{args:?}");
+            assert!(stack_names(&s, eu).await.is_empty(), "{args:?}");
+        });
+        drop(server);
+    }
+    // The durable server was killed; its journal's resets replay onto the seed.
+    let (_server, addr, _) = spawn_binary(&durable, &[]);
+    runtime.block_on(async {
+        let s = TestServer::at(&addr);
+        assert_eq!(stack_names(&s, None).await, ["seeded"]);
+        let eu = Some(("AKIDEXAMPLE", "eu-west-1"));
+        assert!(stack_names(&s, eu).await.is_empty());
+        s.control("/_reset", "").await;
+        assert_eq!(stack_names(&s, eu).await, ["elsewhere"]);
+    });
+    let _ = std::fs::remove_dir_all(&parent);
+}
+
+/// The stacks' names in the default account, or as `who` (access key, Region), sorted.
+async fn stack_names(s: &TestServer, who: Option<(&str, &str)>) -> Vec<String> {
+    let reply = s.json_as("DescribeStacks", json!({}), who).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let mut names: Vec<String> = reply.body["Stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
 }
