@@ -80,6 +80,11 @@ impl Journal {
         }
     }
 
+    /// Why writes stopped, once they have.
+    pub fn stopped_reason(&self) -> Option<&str> {
+        self.stopped.get().map(String::as_str)
+    }
+
     pub(super) fn stop(&self, error: PersistenceError) -> PersistenceError {
         let reason = error.to_string();
         if self.stopped.set(reason.clone()).is_ok() {

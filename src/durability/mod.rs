@@ -61,6 +61,12 @@ pub enum PersistenceError {
         "durable state stopped taking writes after an earlier failure ({0}); restart the server"
     )]
     Stopped(String),
+    #[error("--state-dir {path} cannot be used: {reason}. {fix}")]
+    Unusable {
+        path: PathBuf,
+        reason: String,
+        fix: String,
+    },
     #[error("{snapshot} is missing, but {journal} exists and records only what came after it; restore the snapshot, or delete the journal too to start empty")]
     MissingSnapshot { snapshot: PathBuf, journal: PathBuf },
     #[error("{path}: record {seq} ({operation}) no longer applies: {reason}")]
@@ -112,6 +118,7 @@ pub struct Durable {
 impl Durable {
     /// A store loaded from `dir` whose every acknowledged write is journaled there.
     pub fn open(dir: &Path, config: &Config) -> Result<Durable, PersistenceError> {
+        check_usable(dir)?;
         if dir.join(SEEDING).exists() {
             tracing::warn!(
                 "{}: an earlier --init did not finish; its partial state is discarded",
@@ -168,6 +175,50 @@ impl Durable {
             discard_state(dir)
         }
     }
+}
+
+/// Refuses a `--state-dir` that is not a directory or that this process cannot write, so
+/// that a server never starts only to refuse every write.
+fn check_usable(dir: &Path) -> Result<(), PersistenceError> {
+    let unusable = |reason: String, fix: String| PersistenceError::Unusable {
+        path: dir.to_path_buf(),
+        reason,
+        fix,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(unusable(
+            "it exists and is not a directory".into(),
+            "Give --state-dir a directory, or a path where one can be created.".into(),
+        ));
+    }
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    let written = std::fs::create_dir_all(dir).and_then(|_| {
+        let written = File::create(&probe).and_then(|file| file.sync_all());
+        let _ = std::fs::remove_file(&probe);
+        written
+    });
+    written.map_err(|e| {
+        unusable(
+            format!("this process cannot write in it ({e})"),
+            match process_user() {
+                Some(uid) => format!(
+                    "The server runs as user id {uid}: make the directory writable for that user (e.g. `chown -R {uid} {}`), or choose another directory.",
+                    dir.display()
+                ),
+                None => "Make the directory writable for the user the server runs as, or choose another directory.".into(),
+            },
+        )
+    })
+}
+
+#[cfg(unix)]
+fn process_user() -> Option<u32> {
+    Some(rustix::process::geteuid().as_raw())
+}
+
+#[cfg(not(unix))]
+fn process_user() -> Option<u32> {
+    None
 }
 
 /// Removes a directory's state: snapshot, journal and seeding marker (the last, so a

@@ -35,9 +35,9 @@ pub(super) fn decode_line(line: &[u8]) -> Result<Record, String> {
 
 impl Journal {
     /// Loads `dir` into `store` (snapshot, then journal), compacts it into a new snapshot,
-    /// and opens the journal for appending. Serving what was loaded needs no write: when
-    /// the directory cannot be written (read-only, full), start-up goes on, says why, and
-    /// every write is refused with that reason.
+    /// and opens the journal for appending. A directory that cannot take that snapshot
+    /// (read-only, full) stops start-up: a server that could take no write would only
+    /// look healthy.
     pub fn open(dir: &Path, store: &Store, config: &Config) -> Result<Journal, PersistenceError> {
         if !dir.is_dir() {
             std::fs::create_dir_all(dir).map_err(io_error(dir))?;
@@ -100,33 +100,15 @@ impl Journal {
             clock: config.clock.clone(),
         };
         if let Some(e) = torn_tail_kept {
-            journal.stop(e);
-            return Ok(journal);
+            return Err(e);
         }
         // The first snapshot goes before the journal exists; later ones fold the journal in.
-        if let Err(e) = journal.compact(store) {
-            tracing::warn!("cannot compact the loaded state (the journal still holds it): {e}");
-            if !journal_path.exists() {
-                journal.stop(e);
-                return Ok(journal);
-            }
-        }
+        journal.compact(store)?;
         let mut file = crate::state::lock(&journal.file);
         if file.file.is_none() {
-            match open_append(&journal_path).and_then(|f| {
-                let len = f.metadata().map_err(io_error(&journal_path))?.len();
-                Ok((f, len))
-            }) {
-                Ok((f, len)) => {
-                    file.file = Some(Arc::new(f));
-                    file.len = len;
-                }
-                Err(e) => {
-                    drop(file);
-                    journal.stop(e);
-                    return Ok(journal);
-                }
-            }
+            let opened = open_append(&journal_path)?;
+            file.len = opened.metadata().map_err(io_error(&journal_path))?.len();
+            file.file = Some(Arc::new(opened));
         }
         drop(file);
         Ok(journal)
@@ -134,8 +116,8 @@ impl Journal {
 }
 
 /// Reads the journal a record at a time (it is never held whole), handing each to
-/// `each`. A torn tail is cut off and logged; when it cannot be cut (a read-only disk)
-/// it is left in place and returned as the reason to take no writes. Damage anywhere
+/// `each`. A torn tail is cut off and logged; when it cannot be cut (a read-only file)
+/// it is left in place and returned as the reason start-up stops. Damage anywhere
 /// else is an error naming its offset.
 pub(super) fn for_each_record(
     path: &Path,

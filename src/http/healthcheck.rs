@@ -25,11 +25,20 @@ pub async fn probe(addr: &str, timeout: Duration) -> Result<(), String> {
             .send_request(request)
             .await
             .map_err(|e| format!("GET /_health failed: {e}"))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("GET /_health answered {}", response.status()))
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
         }
+        // The answer says why (durable writes stopped, say); a short read is enough.
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let why = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["durable_writes"].as_str().map(str::to_string))
+            .map_or_else(String::new, |why| format!(": durable writes {why}"));
+        Err(format!("GET /_health answered {status}{why}"))
     })
     .await
     .map_err(|_| format!("no answer from {addr} within {timeout:?}"))?

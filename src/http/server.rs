@@ -110,11 +110,19 @@ async fn unrouted(
     api(app, method, uri, headers, body).await
 }
 
-async fn health() -> Json<serde_json::Value> {
+/// 200 while the server can do its job; 503 once durable writes have stopped (a failed
+/// disk), so a container's health check sees what clients would.
+async fn health(State(app): State<AppState>) -> axum::response::Response {
     let operations: Vec<&str> = IMPLEMENTED.iter().map(|op| op.name()).collect();
-    Json(json!({
-        "status": "ok",
+    let stopped = app.journal.as_deref().and_then(Journal::stopped_reason);
+    let mut answer = json!({
+        "status": if stopped.is_some() { "failing" } else { "ok" },
         "version": env!("CARGO_PKG_VERSION"),
         "operations": operations,
-    }))
+    });
+    if let Some(reason) = stopped {
+        answer["durable_writes"] = json!(format!("stopped: {reason}"));
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(answer)).into_response();
+    }
+    Json(answer).into_response()
 }

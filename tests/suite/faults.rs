@@ -8,7 +8,10 @@ use std::process::Command;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::common::{spawn_binary, spawn_script, temp_dir, Running, TestServer, Wire};
+use crate::common::{
+    script_fails_to_start, spawn_binary, spawn_script, start_up_fails, temp_dir, Running,
+    TestServer, Wire,
+};
 use serde_json::json;
 
 fn sigterm(child: &Running) {
@@ -86,26 +89,6 @@ fn stack_count(s: &TestServer) -> usize {
     })
 }
 
-fn create(s: &TestServer, name: &str) -> common::Reply {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(s.json("CreateStack", json!({"Name": name})))
-}
-
-/// Starts the server through `script` (which makes its state directory unwritable) and
-/// stops it: the `stacks` loaded were served, a write was refused naming `reason`, and
-/// the log said `logged`.
-fn degraded_start(script: &str, stacks: usize, reason: &str, logged: &str) {
-    let (child, addr, lines) = spawn_script(script);
-    let s = TestServer::at(&addr);
-    assert_eq!(stack_count(&s), stacks, "the loaded state is served");
-    let refused = create(&s, "new");
-    assert_eq!(refused.status, 500, "{:?}", refused.body);
-    assert!(refused.message().contains(reason), "{}", refused.message());
-    let log = log_until(&lines, logged, Duration::from_secs(1));
-    assert!(log.iter().any(|l| l.contains(logged)), "{log:?}");
-    stop(child);
-}
-
 /// How many stacks a normal start on `dir` serves.
 fn stacks_after_normal_start(dir: &Path) -> usize {
     let (child, addr, _) =
@@ -128,44 +111,115 @@ fn can_mount() -> bool {
 }
 
 #[test]
-fn a_read_only_state_directory_serves_reads_and_says_why_writes_fail() {
+fn a_read_only_state_directory_stops_start_up_naming_the_user_and_the_fix() {
     if !can_mount() {
         return;
     }
     let dir = temp_dir("read-only");
     with_stacks(&dir, 3, true);
     let d = dir.to_str().unwrap();
-    degraded_start(
-        &format!("exec unshare -m bash -c 'mount --bind {d} {d} && mount -o remount,ro,bind {d} {d} && exec \"$SERVER\" --port 0 --state-dir {d}'"),
-        3,
+    let log = script_fails_to_start(&format!(
+        "exec unshare -m bash -c 'mount --bind {d} {d} && mount -o remount,ro,bind {d} {d} && exec \"$SERVER\" --port 0 --state-dir {d}'"
+    ));
+    let uid = std::fs::metadata("/proc/self").map_or(0, |m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid()
+    });
+    for needed in [
+        &format!("--state-dir {d} cannot be used"),
         "Read-only file system",
-        "reads are still served",
-    );
+        &format!("user id {uid}"),
+        "chown",
+    ] {
+        assert!(log.contains(needed), "{needed:?} in {log}");
+    }
     assert_eq!(stacks_after_normal_start(&dir), 3, "nothing was lost");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
-fn a_full_disk_at_start_up_still_serves_and_leaves_no_temporary_file() {
+fn a_state_dir_that_is_a_file_stops_start_up() {
+    let dir = temp_dir("not-a-dir");
+    let file = dir.join("state");
+    std::fs::write(&file, "").unwrap();
+    let log = start_up_fails(&["--port", "0", "--state-dir", file.to_str().unwrap()]);
+    assert!(log.contains("is not a directory"), "{log}");
+    let log = start_up_fails(&[
+        "--port",
+        "0",
+        "--state-dir",
+        file.join("below").to_str().unwrap(),
+    ]);
+    assert!(log.contains("cannot write in it"), "{log}");
+}
+
+#[test]
+fn a_full_disk_at_start_up_stops_it_and_leaves_no_temporary_file() {
     let dir = temp_dir("full");
     // A journal of about 45 KB that start-up would fold into a new snapshot.
     with_stacks(&dir, 150, true);
     let d = dir.to_str().unwrap();
     // Files may grow to 8 KiB at most: writes past that fail as on a full disk.
-    degraded_start(
-        &format!("trap '' XFSZ; ulimit -f 8; exec \"$SERVER\" --port 0 --state-dir {d}"),
-        150,
-        "File too large",
-        "cannot compact",
-    );
+    let log = script_fails_to_start(&format!(
+        "trap '' XFSZ; ulimit -f 8; exec \"$SERVER\" --port 0 --state-dir {d}"
+    ));
+    assert!(log.contains("File too large"), "{log}");
     assert!(
         !dir.join("snapshot.json.tmp").exists(),
         "a failed compaction left its temporary file"
     );
     assert!(!dir.join("journal.log.tmp").exists());
-    // With room again, every acknowledged write is there and the refused one is not.
+    // With room again, every acknowledged write is there.
     assert_eq!(stacks_after_normal_start(&dir), 150);
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_disk_that_fills_while_serving_fails_the_health_check() {
+    let dir = temp_dir("fills");
+    let d = dir.to_str().unwrap();
+    let (_server, addr, _) = spawn_script(&format!(
+        "trap '' XFSZ; ulimit -f 16; exec \"$SERVER\" --port 0 --state-dir {d}"
+    ));
+    let s = TestServer::at(&addr);
+    let port = addr.rsplit(':').next().unwrap();
+    let healthcheck = || {
+        Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+            .args(["healthcheck", "--port", port])
+            .output()
+            .unwrap()
+    };
+    assert!(healthcheck().status.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = (0..200)
+        .map(|i| {
+            let input = json!({"Name": format!("s{i:03}"), "Description": "d".repeat(200)});
+            runtime.block_on(s.json("CreateStack", input))
+        })
+        .find(|reply| reply.status == 500)
+        .expect("the journal outgrew 16 KiB");
+    assert!(
+        refused.message().contains("File too large"),
+        "{}",
+        refused.message()
+    );
+    let health = runtime.block_on(async { s.get("/_health").await });
+    assert_eq!(health.status(), 503);
+    let answer: serde_json::Value =
+        serde_json::from_slice(&runtime.block_on(health.bytes()).unwrap()).unwrap();
+    assert_eq!(answer["status"], "failing");
+    assert!(
+        answer["durable_writes"]
+            .as_str()
+            .unwrap()
+            .starts_with("stopped: "),
+        "{answer}"
+    );
+    let probed = healthcheck();
+    assert_eq!(probed.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&probed.stderr);
+    assert!(
+        said.contains("503") && said.contains("durable writes stopped"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 mod processes;
 
-pub use processes::{spawn_binary, spawn_script, start_up_fails, temp_dir, Running, TempDir};
+pub use processes::{
+    script_fails_to_start, spawn_binary, spawn_script, start_up_fails, temp_dir, Running, TempDir,
+};
 
 use std::net::SocketAddr;
 

@@ -39,12 +39,26 @@ impl Drop for TempDir {
 /// Runs the built binary with `args`, expecting it to refuse to start (exit status 1);
 /// returns its log.
 pub fn start_up_fails(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{args:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_appstream-local"));
+    command.args(args);
+    fails_to_start(command)
+}
+
+/// Runs `script` as `spawn_script` does, expecting the server to refuse to start (exit
+/// status 1); returns its log.
+pub fn script_fails_to_start(script: &str) -> String {
+    let mut command = std::process::Command::new("bash");
+    command
+        .args(["-c", script])
+        .env("SERVER", env!("CARGO_BIN_EXE_appstream-local"));
+    fails_to_start(command)
+}
+
+fn fails_to_start(mut command: std::process::Command) -> String {
+    let out = command.output().unwrap();
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{command:?}: {log}");
+    log
 }
 
 /// A spawned server that is killed when dropped, so a test that panics with it running
