@@ -165,7 +165,11 @@ pub async fn serve(
                     head_arrived.serving();
                     hyper::service::Service::call(&service, request)
                 });
-                let watched = Watched { stream, activity: activity.clone() };
+                let watched = Watched {
+                    stream,
+                    activity: activity.clone(),
+                    first_read_seen: false,
+                };
                 let connection = hyper::server::conn::http1::Builder::new()
                     // A client that half-closes after its request still gets the answer.
                     .half_close(true)
@@ -273,6 +277,24 @@ impl Activity {
 struct Watched {
     stream: TcpStream,
     activity: Arc<Activity>,
+    /// Whether the connection's first bytes were looked at (for a TLS handshake).
+    first_read_seen: bool,
+}
+
+/// Says once per process, when a client opens TLS on this plain-HTTP port (an `https://`
+/// endpoint), what the client itself only reports as a handshake failure.
+fn notice_tls(first: &[u8]) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    // A TLS record of type handshake (22), protocol version 3.x.
+    if first.len() >= 2
+        && first[0] == 0x16
+        && first[1] == 0x03
+        && !SAID.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            "a client opened a TLS (https://) connection; this server speaks plain HTTP: use an http:// endpoint"
+        );
+    }
 }
 
 impl Watched {
@@ -289,7 +311,13 @@ impl AsyncRead for Watched {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if !self.first_read_seen && buf.filled().len() > before {
+            self.first_read_seen = true;
+            notice_tls(&buf.filled()[before..]);
+        }
+        read
     }
 }
 

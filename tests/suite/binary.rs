@@ -273,3 +273,36 @@ async fn request_lines_say_why_at_the_right_level_as_json_lines() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_tls_client_on_the_plain_port_is_told_once_in_the_log_to_use_http() {
+    use std::io::{Read, Write};
+    let (_server, addr, lines) = common::spawn_binary(&["--port", "0"], &[]);
+    // The start of a TLS 1.2/1.3 ClientHello, as an `https://` endpoint sends it.
+    let hello = [
+        0x16, 0x03, 0x01, 0x00, 0xf4, 0x01, 0x00, 0x00, 0xf0, 0x03, 0x03,
+    ];
+    for _ in 0..3 {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.write_all(&hello).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+    }
+    // A plain request afterwards, so the log has moved past the handshakes.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /_health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let said: Vec<String> =
+        std::iter::from_fn(|| lines.recv_timeout(Duration::from_millis(500)).ok())
+            .filter(|l| l.contains("speaks plain HTTP"))
+            .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("use an http:// endpoint"), "{said:?}");
+}
