@@ -87,8 +87,8 @@ pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) 
         ))
 }
 
-/// What no route takes: a mistyped control under `/_` is told so, a browser opening `/`
-/// gets a page about the server; the rest is the API's.
+/// What no route takes: a mistyped control under `/_` is told so, `GET /` answers what
+/// the server is (a page for a browser, JSON otherwise); the rest is the API's.
 async fn unrouted(
     app: State<AppState>,
     method: axum::http::Method,
@@ -104,7 +104,23 @@ async fn unrouted(
         && method == axum::http::Method::GET
         && !headers.contains_key("x-amz-target")
     {
-        let page = crate::pages::ui::home(env!("CARGO_PKG_VERSION"), &control_list());
+        let version = env!("CARGO_PKG_VERSION");
+        let browser = headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if !browser {
+            return Json(json!({
+                "service": "appstream-local",
+                "version": version,
+                "api": "POST / with X-Amz-Target: PhotonAdminProxyService.<Operation> (AWS JSON 1.1), or Smithy RPC v2 CBOR",
+                "state_browser": "/_ui",
+                "health": "/_health",
+                "controls": control_list(),
+            }))
+            .into_response();
+        }
+        let page = crate::pages::ui::home(version, &control_list());
         return axum::response::Html(page).into_response();
     }
     api(app, method, uri, headers, body).await

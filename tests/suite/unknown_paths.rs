@@ -1,7 +1,7 @@
-//! Paths no route takes: `/` in a browser is a page about the server; any path under
-//! `/_` that names no control answers 404 naming every control, whatever the method, and
-//! a path under `/_ui/` that names no page gets the state browser's own 404 page. Each
-//! control listed answers at its path.
+//! Paths no route takes: `GET /` says what the server is (a page for a browser, JSON
+//! for a tool); any path under `/_` that names no control answers 404 naming every
+//! control, whatever the method, and a path under `/_ui/` that names no page gets the
+//! state browser's own 404 page. Each control listed answers at its path.
 
 use serde_json::Value;
 
@@ -76,9 +76,15 @@ async fn a_path_under_the_controls_that_names_none_is_404_listing_them() {
 }
 
 #[tokio::test]
-async fn a_browser_opening_the_endpoint_gets_a_page_about_it_and_api_calls_are_unchanged() {
+async fn get_on_the_endpoint_says_what_it_is_to_browsers_and_tools_and_api_calls_are_unchanged() {
     let s = start().await;
-    let home = s.get("/").await;
+    let home = s
+        .http()
+        .get(format!("{}/", s.url))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(home.status().as_u16(), 200);
     assert!(home.headers()["content-type"]
         .to_str()
@@ -91,6 +97,18 @@ async fn a_browser_opening_the_endpoint_gets_a_page_about_it_and_api_calls_are_u
     assert!(
         text.contains("PhotonAdminProxyService.&lt;Operation&gt;"),
         "{text}"
+    );
+
+    // A tool that asks for no HTML gets the same in JSON.
+    let about: Value = serde_json::from_slice(&s.get("/").await.bytes().await.unwrap()).unwrap();
+    assert_eq!(about["state_browser"], "/_ui");
+    assert_eq!(about["health"], "/_health");
+    assert!(
+        about["controls"]
+            .as_array()
+            .unwrap()
+            .contains(&"POST /_reset".into()),
+        "{about}"
     );
 
     // A POST to / without a target is still the API's own error, as SDKs expect.
