@@ -31,8 +31,9 @@ struct Cli {
     port: u16,
 
     /// Enforce AWS's default quotas (LimitExceededException): 10 stacks, 10 fleets, 10
-    /// image builders and 10 app block builders per Region, 50 user-pool users. Off by
-    /// default, because real accounts usually have them raised.
+    /// image builders, 10 app block builders per Region, 2 image copies under way into a
+    /// Region, 50 user-pool users. Off by default, because real accounts usually have them
+    /// raised.
     #[arg(long, env = "APPSTREAM_LOCAL_ENFORCE_QUOTAS")]
     enforce_quotas: bool,
 
@@ -137,6 +138,17 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
 
+    /// Write the address the server listens on (HOST:PORT) to FILE once it listens, and
+    /// remove it at a clean stop; `healthcheck` probes the address in FILE when there is
+    /// one, so it finds a server however its port was given (the image sets this).
+    #[arg(
+        long,
+        global = true,
+        env = "APPSTREAM_LOCAL_ADDR_FILE",
+        value_name = "FILE"
+    )]
+    addr_file: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -155,9 +167,10 @@ enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Exit 0 if a server on --host/--port (or APPSTREAM_LOCAL_HOST/PORT) answers
-    /// GET /_health within 3 s, 1 otherwise; for container health checks. The flags
-    /// may come before or after the subcommand.
+    /// Exit 0 if a server on --host/--port (or APPSTREAM_LOCAL_HOST/PORT, or the address
+    /// in --addr-file when it exists) answers GET /_health with 200 within 3 s, 1
+    /// otherwise; for container health checks. The flags may come before or after the
+    /// subcommand.
     Healthcheck,
 }
 
@@ -171,7 +184,13 @@ async fn main() -> std::process::ExitCode {
             "::" | "[::]" => "[::1]",
             other => other,
         };
-        let addr = format!("{host}:{}", cli.port);
+        let written = cli
+            .addr_file
+            .as_ref()
+            .and_then(|file| std::fs::read_to_string(file).ok())
+            .map(|addr| addr.trim().to_string())
+            .filter(|addr| !addr.is_empty());
+        let addr = written.unwrap_or_else(|| format!("{host}:{}", cli.port));
         return match appstream_local::http::healthcheck::probe(&addr, Duration::from_secs(3)).await
         {
             Ok(()) => std::process::ExitCode::SUCCESS,
@@ -237,8 +256,25 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Some(file) = &cli.addr_file {
+        // Without it `healthcheck` probes --host/--port, which still works when they name
+        // the server's port; so a read-only filesystem is no reason to stop.
+        let addr = match server.addr() {
+            std::net::SocketAddr::V4(a) if a.ip().is_unspecified() => {
+                format!("127.0.0.1:{}", a.port())
+            }
+            std::net::SocketAddr::V6(a) if a.ip().is_unspecified() => format!("[::1]:{}", a.port()),
+            other => other.to_string(),
+        };
+        if let Err(e) = std::fs::write(file, format!("{addr}\n")) {
+            tracing::warn!("cannot write the address to {}: {e}", file.display());
+        }
+    }
     shutdown.await;
     server.shutdown().await;
+    if let Some(file) = &cli.addr_file {
+        let _ = std::fs::remove_file(file);
+    }
     std::process::ExitCode::SUCCESS
 }
 

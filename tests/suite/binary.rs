@@ -12,43 +12,99 @@ fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Running, String) {
     (child, addr)
 }
 
+/// The README's configuration table, as (flag, environment variable, default) for each
+/// row that has a flag.
+fn readme_options() -> Vec<(String, String, String)> {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("a Configuration section");
+    let ticked = |cell: &str| cell.split('`').nth(1).unwrap_or("").to_string();
+    table
+        .lines()
+        .skip_while(|line| !line.starts_with("| Flag"))
+        .take_while(|line| line.starts_with('|'))
+        .filter(|line| line.starts_with("| `--"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let flag = ticked(cells[0]);
+            let flag = flag.split(' ').next().unwrap().to_string();
+            (flag, ticked(cells[1]), ticked(cells[2]))
+        })
+        .collect()
+}
+
 #[test]
-fn help_explains_every_option() {
+fn help_and_the_readme_list_the_same_options_defaults_and_quotas() {
     let out = Command::new(env!("CARGO_BIN_EXE_appstream-local"))
         .arg("--help")
         .output()
         .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for flag in [
-        "--host",
-        "--port",
-        "--enforce-quotas",
-        "--max-body-bytes",
-        "--state-dir",
-        "--transition-seconds",
-        "--header-timeout-seconds",
-        "--compact-after",
-        "--compact-after-bytes",
-        "--shutdown-timeout-seconds",
-        "--max-connections",
-        "--faults",
-        "--init",
-        "--request-history",
-        "--verify-signatures",
-        "--credentials",
-        "--control-token",
-        "--streaming-url-base",
-        "--streaming-url-style",
-        "--allowed-hosts",
-        "APPSTREAM_LOCAL_ALLOWED_HOSTS",
-        "APPSTREAM_LOCAL_CREDENTIALS",
-        "APPSTREAM_LOCAL_HOST",
-        "APPSTREAM_LOCAL_PORT",
-    ] {
+    // One option's help, its wrapped lines joined.
+    let option_help = |flag: &str| -> String {
+        let start = help
+            .find(&format!("      {flag} "))
+            .or_else(|| help.find(&format!("      {flag}\n")))
+            .unwrap_or_else(|| panic!("--help has no {flag}:\n{help}"));
+        let rest = &help[start..];
+        let end = rest[6..].find("\n      --").map_or(rest.len(), |e| e + 6);
+        rest[..end].split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let options = readme_options();
+    assert!(options.len() >= 20, "{options:?}");
+    for (flag, env, default) in &options {
+        let text = option_help(flag);
         assert!(
-            help.contains(flag),
-            "--help does not mention {flag}:\n{help}"
+            text.contains(env.as_str()),
+            "{flag}: --help does not name {env}: {text}"
+        );
+        if !default.is_empty() {
+            assert!(
+                text.contains(&format!("[default: {default}]")),
+                "{flag}: the README's default `{default}` is not --help's: {text}"
+            );
+        }
+    }
+    let in_help: Vec<&str> = help
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("--"))
+        .chain(
+            help.lines()
+                .filter_map(|l| l.trim_start().strip_prefix("-h, --")),
+        )
+        .chain(
+            help.lines()
+                .filter_map(|l| l.trim_start().strip_prefix("-V, --")),
+        )
+        .map(|rest| rest.split([' ', '<']).next().unwrap())
+        .filter(|name| !matches!(*name, "help" | "version"))
+        .collect();
+    for name in &in_help {
+        assert!(
+            options
+                .iter()
+                .any(|(flag, _, _)| flag == &format!("--{name}")),
+            "--{name} is in --help but not in the README's table"
+        );
+    }
+    // The quotas --enforce-quotas applies, listed alike in both.
+    let row = include_str!("../../README.md")
+        .lines()
+        .find(|line| line.starts_with("| `--enforce-quotas`"))
+        .unwrap();
+    let listed = row
+        .split("(`LimitExceededException`): ")
+        .nth(1)
+        .and_then(|rest| rest.split(" |").next())
+        .unwrap();
+    let quotas = option_help("--enforce-quotas");
+    for quota in listed.split(", ") {
+        assert!(
+            quotas.contains(quota),
+            "--help leaves out {quota:?}: {quotas}"
         );
     }
 }
@@ -151,6 +207,43 @@ fn healthcheck_subcommand_reports_whether_a_server_answers() {
         .status()
         .unwrap();
     assert_eq!(unhealthy.code(), Some(1));
+}
+
+#[test]
+fn healthcheck_finds_a_server_on_any_port_through_the_address_file() {
+    // As in the image: the file is set in the environment, the port given as a flag.
+    let dir = common::temp_dir("addr");
+    let file = dir.join("appstream-local.addr");
+    let file_env = [("APPSTREAM_LOCAL_ADDR_FILE", file.to_str().unwrap())];
+    let (child, addr) = spawn(&["--host", "0.0.0.0", "--port", "0"], &file_env);
+    let port = addr.rsplit(':').next().unwrap();
+    // Written just after the address is logged.
+    let started = Instant::now();
+    while !file.exists() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("127.0.0.1:{port}\n")
+    );
+    let healthcheck = || {
+        Command::new(env!("CARGO_BIN_EXE_appstream-local"))
+            .arg("healthcheck")
+            .envs(file_env)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    };
+    assert!(healthcheck().success(), "probed 4599, not {port}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = child;
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!file.exists(), "a clean stop removes the file");
+    assert_eq!(healthcheck().code(), Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
