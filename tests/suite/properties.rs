@@ -199,24 +199,41 @@ fn expected_member(name: &str, given: &Value) -> Value {
             }
             out
         }
-        "UserSettings" => Value::Array(
-            given
-                .as_array()
-                .unwrap()
+        // Every action's default, with what was given in its place (new actions after).
+        "UserSettings" => {
+            let defaults = [
+                ("CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "ENABLED"),
+                ("CLIPBOARD_COPY_TO_LOCAL_DEVICE", "ENABLED"),
+                ("FILE_UPLOAD", "ENABLED"),
+                ("FILE_DOWNLOAD", "ENABLED"),
+                ("PRINTING_TO_LOCAL_DEVICE", "ENABLED"),
+                ("DOMAIN_PASSWORD_SIGNIN", "ENABLED"),
+                ("DOMAIN_SMART_CARD_SIGNIN", "DISABLED"),
+                ("AUTO_TIME_ZONE_REDIRECTION", "DISABLED"),
+            ];
+            let mut settings: Vec<Value> = defaults
                 .iter()
-                .map(|s| {
-                    let mut s = s.clone();
-                    let clipboard = s["Action"]
-                        .as_str()
-                        .is_some_and(|a| a.starts_with("CLIPBOARD"));
-                    if clipboard && s["Permission"] == "ENABLED" && s.get("MaximumLength").is_none()
-                    {
-                        s["MaximumLength"] = json!(20_971_520);
-                    }
-                    s
-                })
-                .collect(),
-        ),
+                .map(|(action, permission)| json!({"Action": action, "Permission": permission}))
+                .collect();
+            for setting in given.as_array().unwrap() {
+                match settings
+                    .iter_mut()
+                    .find(|s| s["Action"] == setting["Action"])
+                {
+                    Some(existing) => *existing = setting.clone(),
+                    None => settings.push(setting.clone()),
+                }
+            }
+            for s in &mut settings {
+                let clipboard = s["Action"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("CLIPBOARD"));
+                if clipboard && s["Permission"] == "ENABLED" && s.get("MaximumLength").is_none() {
+                    s["MaximumLength"] = json!(20_971_520);
+                }
+            }
+            Value::Array(settings)
+        }
         _ => given.clone(),
     }
 }

@@ -49,10 +49,13 @@ async fn create_describe_update_tag_and_delete_a_stack() {
     );
     let created_at = stack.created_time().expect("CreatedTime").secs();
     assert!((created_at - chrono::Utc::now().timestamp()).abs() < 60);
-    assert_eq!(
-        stack.user_settings()[0].permission(),
-        Some(&Permission::Disabled)
-    );
+    let upload = stack
+        .user_settings()
+        .iter()
+        .find(|s| s.action() == Some(&Action::FileUpload))
+        .unwrap();
+    assert_eq!(upload.permission(), Some(&Permission::Disabled));
+    assert_eq!(stack.user_settings().len(), 8, "one setting per action");
     let bucket = stack
         .application_settings()
         .unwrap()

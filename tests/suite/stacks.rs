@@ -78,11 +78,18 @@ async fn create_returns_every_member_given_with_arn_and_created_time() {
         ] {
             assert_eq!(stack[member], input[member], "{wire:?} {member}");
         }
+        // What was given, in place among the defaults of the other actions.
         assert_eq!(
             stack["UserSettings"],
             json!([
                 {"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 1000},
-                {"Action": "FILE_UPLOAD", "Permission": "DISABLED"}
+                {"Action": "CLIPBOARD_COPY_TO_LOCAL_DEVICE", "Permission": "ENABLED", "MaximumLength": 20_971_520},
+                {"Action": "FILE_UPLOAD", "Permission": "DISABLED"},
+                {"Action": "FILE_DOWNLOAD", "Permission": "ENABLED"},
+                {"Action": "PRINTING_TO_LOCAL_DEVICE", "Permission": "ENABLED"},
+                {"Action": "DOMAIN_PASSWORD_SIGNIN", "Permission": "ENABLED"},
+                {"Action": "DOMAIN_SMART_CARD_SIGNIN", "Permission": "DISABLED"},
+                {"Action": "AUTO_TIME_ZONE_REDIRECTION", "Permission": "DISABLED"}
             ])
         );
         let app = &stack["ApplicationSettings"];
@@ -294,7 +301,7 @@ async fn update_changes_what_is_given_and_keeps_the_rest() {
         assert_eq!(download["Permission"], "DISABLED");
         assert_eq!(
             updated["UserSettings"].as_array().unwrap().len(),
-            6,
+            8,
             "other actions keep their permission"
         );
         // The settings bucket outlives a change of settings group.
