@@ -18,6 +18,14 @@ pub const GENERAL: &[&str] = &["GENERAL_PURPOSE", "COMPUTE_OPTIMIZED", "MEMORY_O
 /// A handful of AWS's public base images, present in every region, in name order (DescribeImages
 /// merges them with the private images by name).
 pub const CATALOGUE: &[PublicImage] = &[
+    // The console's "Set up with sample apps" image; the Terraform provider's tests name it.
+    PublicImage {
+        name: "Amazon-AppStream2-Sample-Image-03-11-2023",
+        platform: PlatformType::WindowsServer2019,
+        description: "Sample image with open-source applications installed, for evaluation",
+        families: GENERAL,
+        released: 1_678_492_800.0,
+    },
     PublicImage {
         name: "AppStream-AmazonLinux2-09-19-2025",
         platform: PlatformType::AmazonLinux2,
@@ -81,6 +89,15 @@ pub const CATALOGUE: &[PublicImage] = &[
         families: GENERAL,
         released: 1_759_881_600.0,
     },
+    // An earlier release still offered; users' configurations (and the Terraform
+    // provider's tests) pin it by name.
+    PublicImage {
+        name: "AppStream-WinServer2022-06-17-2024",
+        platform: PlatformType::WindowsServer2022,
+        description: "Windows Server 2022 base image",
+        families: GENERAL,
+        released: 1_718_582_400.0,
+    },
     PublicImage {
         name: "AppStream-WinServer2022-10-08-2025",
         platform: PlatformType::WindowsServer2022,
@@ -115,9 +132,20 @@ pub fn public_image(tenant: &Tenant, entry: &PublicImage) -> Image {
         created_time: Some(entry.released),
         public_base_image_released_date: Some(entry.released),
         image_type: Some(ImageType::Native),
+        // A base image carries the agent released with it, named by that date as AWS
+        // names agent versions, and no applications of its own.
+        appstream_agent_version: Some(agent_version(entry.released)),
+        applications: Some(Vec::new()),
         supported_instance_families: Some(entry.families.iter().map(|f| f.to_string()).collect()),
         ..Default::default()
     }
+}
+
+/// An agent version as AWS writes one: its release date, `MM-DD-YYYY`.
+fn agent_version(released: f64) -> String {
+    chrono::DateTime::from_timestamp(released as i64, 0)
+        .map(|date| date.format("%m-%d-%Y").to_string())
+        .unwrap_or_default()
 }
 
 pub fn find_public(tenant: &Tenant, name: &str) -> Option<Image> {
