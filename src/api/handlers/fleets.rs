@@ -278,9 +278,14 @@ pub fn update_fleet(
         FleetState::Stopped => {}
         FleetState::Running => {
             let allowed = changeable_while_running(fleet_type);
+            // A multi-session fleet resizes its sessions while it runs: the Terraform
+            // provider's tests change MaxSessionsPerInstance on a RUNNING fleet against AWS,
+            // which the older UpdateFleet documentation did not list.
+            let multi_session = current.max_sessions_per_instance.is_some();
             let refused: Vec<&str> = requested_changes(&req)
                 .into_iter()
                 .filter(|c| !allowed.contains(c))
+                .filter(|c| !(multi_session && *c == "MaxSessionsPerInstance"))
                 .collect();
             if !refused.is_empty() {
                 return Err(ApiError::in_use(format!(
