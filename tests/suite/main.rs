@@ -47,6 +47,7 @@ mod stacks;
 mod streaming;
 mod streaming_grants;
 mod terraform;
+mod terraform_fidelity;
 mod themes;
 mod ui;
 mod usage_reports;
