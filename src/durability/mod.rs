@@ -198,9 +198,11 @@ fn check_usable(dir: &Path) -> Result<(), PersistenceError> {
         written
     });
     written.map_err(|e| {
+        let read_only = e.kind() == std::io::ErrorKind::ReadOnlyFilesystem;
         unusable(
             format!("this process cannot write in it ({e})"),
             match process_user() {
+                _ if read_only => "Its filesystem is mounted read-only: mount it read-write (a container volume without :ro), or choose another directory.".into(),
                 Some(uid) => format!(
                     "The server runs as user id {uid}: make the directory writable for that user (e.g. `chown -R {uid} {}`), or choose another directory.",
                     dir.display()

@@ -111,7 +111,7 @@ fn can_mount() -> bool {
 }
 
 #[test]
-fn a_read_only_state_directory_stops_start_up_naming_the_user_and_the_fix() {
+fn a_read_only_state_directory_stops_start_up_naming_the_fix() {
     if !can_mount() {
         return;
     }
@@ -121,19 +121,52 @@ fn a_read_only_state_directory_stops_start_up_naming_the_user_and_the_fix() {
     let log = script_fails_to_start(&format!(
         "exec unshare -m bash -c 'mount --bind {d} {d} && mount -o remount,ro,bind {d} {d} && exec \"$SERVER\" --port 0 --state-dir {d}'"
     ));
-    let uid = std::fs::metadata("/proc/self").map_or(0, |m| {
-        use std::os::unix::fs::MetadataExt;
-        m.uid()
-    });
     for needed in [
         &format!("--state-dir {d} cannot be used"),
         "Read-only file system",
-        &format!("user id {uid}"),
-        "chown",
+        "mounted read-only",
     ] {
         assert!(log.contains(needed), "{needed:?} in {log}");
     }
     assert_eq!(stacks_after_normal_start(&dir), 3, "nothing was lost");
+}
+
+#[test]
+fn a_directory_of_another_user_stops_start_up_naming_the_user_id_and_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("not-mine");
+    let state = dir.join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // Root writes anywhere, so as root the server runs as nobody (65534), as in a container.
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == 0
+    });
+    let s = state.to_str().unwrap();
+    let (script, uid) = if root {
+        std::fs::set_permissions(&*dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (
+            format!("exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$SERVER\" --port 0 --state-dir {s}"),
+            65534,
+        )
+    } else {
+        let uid = std::fs::metadata("/proc/self").map_or(0, |m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid()
+        });
+        (format!("exec \"$SERVER\" --port 0 --state-dir {s}"), uid)
+    };
+    let log = script_fails_to_start(&script);
+    for needed in [
+        "cannot write in it",
+        "Permission denied",
+        &format!("user id {uid}"),
+        &format!("chown -R {uid} {s}"),
+    ] {
+        assert!(log.contains(needed), "{needed:?} in {log}");
+    }
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
