@@ -2,6 +2,8 @@
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Public images besides AWS's catalogue (`--public-images`), in name order.
+    pub public_images: std::sync::Arc<Vec<crate::model::public_images::PublicImage>>,
     /// Enforce AWS's default per-region quotas (10 stacks, ...). Off by default because
     /// real accounts raise them.
     pub enforce_quotas: bool,
@@ -54,6 +56,7 @@ impl std::fmt::Debug for ControlToken {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            public_images: Default::default(),
             enforce_quotas: false,
             max_body_bytes: 4 * 1024 * 1024,
             transition_delay: std::time::Duration::from_secs(1),

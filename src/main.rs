@@ -86,6 +86,12 @@ struct Cli {
     #[arg(long, env = "APPSTREAM_LOCAL_FAULTS", value_name = "FILE")]
     faults: Option<std::path::PathBuf>,
 
+    /// Public images besides AWS's catalogue, for the names a team's configurations pin:
+    /// a JSON file, an array of `{"name", "platform", "description"?, "released"?
+    /// (YYYY-MM-DD), "instance_families"?}`.
+    #[arg(long, env = "APPSTREAM_LOCAL_PUBLIC_IMAGES", value_name = "FILE")]
+    public_images: Option<std::path::PathBuf>,
+
     /// Seed state at start: a JSON file, an array of `{"operation", "input", "account",
     /// "region"}` applied in order like requests. With --state-dir, only when the
     /// directory holds no state yet.
@@ -228,6 +234,9 @@ async fn main() -> std::process::ExitCode {
     }
     if let Some(file) = &cli.init {
         builder = builder.init(file);
+    }
+    if let Some(file) = &cli.public_images {
+        builder = builder.public_images(file);
     }
     builder = builder.verify_signatures(cli.verify_signatures);
     if let Some(file) = &cli.credentials {

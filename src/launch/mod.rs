@@ -39,6 +39,8 @@ pub enum StartError {
     State(#[from] crate::durability::PersistenceError),
     #[error("cannot load fault rules from {path}: {reason}")]
     Faults { path: PathBuf, reason: String },
+    #[error("cannot load public images from {path}: {reason}")]
+    PublicImages { path: PathBuf, reason: String },
     #[error("cannot seed state from {path}: {reason}")]
     Seed { path: PathBuf, reason: String },
     #[error("cannot read credentials: {0}")]
@@ -65,6 +67,7 @@ pub struct ServerBuilder {
     config: Config,
     state_dir: Option<PathBuf>,
     faults: Option<PathBuf>,
+    public_images: Option<PathBuf>,
     init: Option<PathBuf>,
     verify_signatures: bool,
     credentials_file: Option<PathBuf>,
@@ -79,6 +82,7 @@ impl Default for ServerBuilder {
             config: Config::default(),
             state_dir: None,
             faults: None,
+            public_images: None,
             init: None,
             verify_signatures: false,
             credentials_file: None,
@@ -166,6 +170,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds the public images of a file to AWS's catalogue (`--public-images`).
+    pub fn public_images(mut self, file: impl AsRef<Path>) -> Self {
+        self.public_images = Some(file.as_ref().to_path_buf());
+        self
+    }
+
     /// Seeds state from a file of operations (`--init`).
     pub fn init(mut self, file: impl AsRef<Path>) -> Self {
         self.init = Some(file.as_ref().to_path_buf());
@@ -245,6 +255,15 @@ impl ServerBuilder {
                 path: path.clone(),
                 reason,
             })?;
+        }
+        if let Some(path) = &self.public_images {
+            let images = std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| crate::model::public_images::parse_file(&bytes));
+            config.public_images = Arc::new(images.map_err(|reason| StartError::PublicImages {
+                path: path.clone(),
+                reason,
+            })?);
         }
         if self.verify_signatures {
             let keys = match (&self.credentials_file, &self.credentials) {

@@ -33,6 +33,12 @@ pub struct RequestContext<'a> {
 }
 
 impl<'a> RequestContext<'a> {
+    /// The public images the server adds to AWS's catalogue: part of the world it models,
+    /// like the catalogue itself, not a rule a write ran under.
+    pub fn added_public_images(&self) -> &'a [crate::model::public_images::PublicImage] {
+        &self.config.public_images
+    }
+
     fn with(
         tenant: &'a Tenant,
         config: &'a Config,

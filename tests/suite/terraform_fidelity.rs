@@ -220,3 +220,88 @@ async fn a_running_multi_session_fleet_changes_its_sessions_and_a_single_session
         .await;
     }
 }
+
+#[test]
+fn a_public_images_file_adds_the_names_a_configuration_pins() {
+    use crate::common::{spawn_binary, start_up_fails, temp_dir};
+    let dir = temp_dir("public-images");
+    let file = dir.join("images.json");
+    std::fs::write(
+        &file,
+        r#"[{"name": "AppStream-WinServer2019-06-17-2024", "platform": "WINDOWS_SERVER_2019"},
+            {"name": "Team-Graphics-Image", "platform": "WINDOWS_SERVER_2022",
+             "released": "2025-02-03", "instance_families": ["GRAPHICS_G4"],
+             "description": "ours"}]"#,
+    )
+    .unwrap();
+    let (_server, addr, _) = spawn_binary(
+        &["--port", "0", "--public-images", file.to_str().unwrap()],
+        &[],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let s = TestServer::at(&addr);
+        for wire in WIRES {
+            let found = s
+                .ok(
+                    wire,
+                    "DescribeImages",
+                    json!({"Names": ["AppStream-WinServer2019-06-17-2024"]}),
+                )
+                .await;
+            let image = &found["Images"][0];
+            assert_eq!(image["Platform"], "WINDOWS_SERVER_2019", "{wire:?}");
+            assert_eq!(image["Visibility"], "PUBLIC");
+            assert_eq!(image["AppstreamAgentVersion"], "06-17-2024");
+            assert_eq!(
+                image["Arn"],
+                "arn:aws:appstream:us-east-1::image/AppStream-WinServer2019-06-17-2024"
+            );
+            // Listed among AWS's, in name order.
+            let all = s
+                .ok(wire, "DescribeImages", json!({"Type": "PUBLIC"}))
+                .await;
+            let names: Vec<&str> = all["Images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["Name"].as_str().unwrap())
+                .collect();
+            assert!(names.contains(&"Team-Graphics-Image"), "{names:?}");
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            assert_eq!(names, sorted);
+            // A fleet pins it; an added graphics image runs only on its family.
+            s.ok(
+                wire,
+                "CreateFleet",
+                json!({"Name": format!("pinned-{wire:?}"), "InstanceType": "stream.standard.medium",
+                       "ImageName": "AppStream-WinServer2019-06-17-2024",
+                       "ComputeCapacity": {"DesiredInstances": 1}}),
+            )
+            .await;
+            let refused = s
+                .call(
+                    wire,
+                    "CreateFleet",
+                    json!({"Name": "wrong-family", "InstanceType": "stream.standard.medium",
+                           "ImageName": "Team-Graphics-Image",
+                           "ComputeCapacity": {"DesiredInstances": 1}}),
+                )
+                .await;
+            assert_eq!(refused.status, 400, "{:?}", refused.body);
+        }
+    });
+    std::fs::write(
+        &file,
+        r#"[{"name": "AppStream-WinServer2022-10-08-2025", "platform": "WINDOWS_SERVER_2022"}]"#,
+    )
+    .unwrap();
+    let log = start_up_fails(&["--port", "0", "--public-images", file.to_str().unwrap()]);
+    assert!(
+        log.contains("cannot load public images")
+            && log.contains("entry 0")
+            && log.contains("already has"),
+        "{log}"
+    );
+}

@@ -39,7 +39,7 @@ pub fn create_image(
             ),
         ));
     }
-    if lookup_by_name(ctx.tenant, state, image_name).is_some() {
+    if lookup_by_name(ctx.added_public_images(), ctx.tenant, state, image_name).is_some() {
         return Err(ApiError::already_exists(format!(
             "The image {image_name} already exists."
         )));
@@ -47,7 +47,7 @@ pub fn create_image(
     let base = builder
         .image_arn
         .as_deref()
-        .and_then(|arn| lookup_by_arn(ctx.tenant, state, arn));
+        .and_then(|arn| lookup_by_arn(ctx.added_public_images(), ctx.tenant, state, arn));
     let software: std::collections::BTreeSet<String> = record
         .software
         .iter()

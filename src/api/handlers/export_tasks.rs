@@ -28,6 +28,7 @@ pub fn create_export_image_task(
     let image = match state.images.get(&req.image_name) {
         Some(record) => &record.image,
         None if crate::api::handlers::images::lookup_by_name(
+            ctx.added_public_images(),
             ctx.tenant,
             state,
             &req.image_name,

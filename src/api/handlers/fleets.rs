@@ -365,10 +365,9 @@ pub fn update_fleet(
         fleet.instance_type = v;
     }
     if req.instance_type.is_some() || req.image_name.is_some() || req.image_arn.is_some() {
-        let image = fleet
-            .image_arn
-            .as_deref()
-            .and_then(|arn| lookup_visible(ctx.tenant, state, others, arn));
+        let image = fleet.image_arn.as_deref().and_then(|arn| {
+            lookup_visible(ctx.added_public_images(), ctx.tenant, state, others, arn)
+        });
         if let Some(image) = image {
             instance_types::check_compatible(&image, &fleet.instance_type)?;
         }

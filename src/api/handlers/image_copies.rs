@@ -57,7 +57,14 @@ pub fn copy_image(
         Some(other) => other,
         None => state,
     };
-    if lookup_by_name(&target_tenant, target, &req.destination_image_name).is_some() {
+    if lookup_by_name(
+        ctx.added_public_images(),
+        &target_tenant,
+        target,
+        &req.destination_image_name,
+    )
+    .is_some()
+    {
         return Err(ApiError::already_exists(format!(
             "Image {} already exists in {}.",
             req.destination_image_name, req.destination_region

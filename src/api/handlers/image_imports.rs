@@ -51,7 +51,7 @@ pub fn create_imported_image(
         }
         None => GENERAL.iter().map(|f| f.to_string()).collect(),
     };
-    if lookup_by_name(ctx.tenant, state, &req.name).is_some() {
+    if lookup_by_name(ctx.added_public_images(), ctx.tenant, state, &req.name).is_some() {
         return Err(ApiError::already_exists(format!(
             "Image {} already exists.",
             req.name

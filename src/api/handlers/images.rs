@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::image_catalogue::{find_public, public_image, CATALOGUE};
+use super::image_catalogue::{all_public, find_public, public_image, PublicImage};
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
@@ -59,8 +59,9 @@ pub fn resolve_image(
                 "Either ImageName or ImageArn is required.",
             ))
         }
-        (Some(name), None) => lookup_by_name(ctx.tenant, state, name),
-        (None, Some(arn)) => match lookup_by_arn(ctx.tenant, state, arn) {
+        (Some(name), None) => lookup_by_name(ctx.added_public_images(), ctx.tenant, state, name),
+        (None, Some(arn)) => match lookup_by_arn(ctx.added_public_images(), ctx.tenant, state, arn)
+        {
             Some(own) => Some(own),
             None => shared_for(ctx.tenant, others, arn, wanted_for)?,
         },
@@ -105,12 +106,13 @@ fn shared_for(
 
 /// Any image this account can see at `arn`: its own, AWS's, or one shared with it.
 pub fn lookup_visible(
+    added: &[PublicImage],
     tenant: &Tenant,
     state: &RegionState,
     others: &[(&Tenant, &RegionState)],
     arn: &str,
 ) -> Option<Image> {
-    lookup_by_arn(tenant, state, arn).or_else(|| shared_at(tenant, others, arn))
+    lookup_by_arn(added, tenant, state, arn).or_else(|| shared_at(tenant, others, arn))
 }
 
 /// The image at `arn` if another account of the Region shared it with this one.
@@ -122,21 +124,31 @@ fn shared_at(tenant: &Tenant, others: &[(&Tenant, &RegionState)], arn: &str) -> 
 }
 
 /// An image of this account or the public catalogue, by name.
-pub fn lookup_by_name(tenant: &Tenant, state: &RegionState, name: &str) -> Option<Image> {
+pub fn lookup_by_name(
+    added: &[PublicImage],
+    tenant: &Tenant,
+    state: &RegionState,
+    name: &str,
+) -> Option<Image> {
     state
         .images
         .get(name)
         .map(|r| r.image.clone())
-        .or_else(|| find_public(tenant, name))
+        .or_else(|| find_public(added, tenant, name))
 }
 
-pub fn lookup_by_arn(tenant: &Tenant, state: &RegionState, arn: &str) -> Option<Image> {
+pub fn lookup_by_arn(
+    added: &[PublicImage],
+    tenant: &Tenant,
+    state: &RegionState,
+    arn: &str,
+) -> Option<Image> {
     let parsed = Arn::parse(arn).filter(|a| a.resource_type == "image")?;
     if parsed.region != tenant.region {
         return None;
     }
     if parsed.account.is_empty() {
-        find_public(tenant, &parsed.name)
+        find_public(added, tenant, &parsed.name)
     } else if parsed.account == tenant.account {
         state.images.get(&parsed.name).map(|r| r.image.clone())
     } else {
@@ -201,8 +213,7 @@ pub fn describe_images(
                 let is_after = move |key: &ImageKey| after.as_ref().is_none_or(|a| key > a);
                 let is_after = std::rc::Rc::new(is_after);
                 let (after_public, after_shared) = (is_after.clone(), is_after.clone());
-                let public = CATALOGUE
-                    .iter()
+                let public = all_public(ctx.added_public_images())
                     .map(|entry| ((entry.name.to_string(), String::new()), entry))
                     .filter(move |(key, _)| after_public(key))
                     .map(|(key, entry)| (key, public_image(tenant, entry)));
@@ -224,7 +235,7 @@ pub fn describe_images(
                 (Some(names), _) => names
                     .iter()
                     .map(|n| {
-                        lookup_by_name(tenant, state, n)
+                        lookup_by_name(ctx.added_public_images(), tenant, state, n)
                             .or_else(|| {
                                 shared
                                     .iter()
@@ -238,7 +249,8 @@ pub fn describe_images(
                     .iter()
                     .flatten()
                     .map(|a| {
-                        lookup_visible(tenant, state, others, a).ok_or_else(|| image_not_found(a))
+                        lookup_visible(ctx.added_public_images(), tenant, state, others, a)
+                            .ok_or_else(|| image_not_found(a))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             };
@@ -265,15 +277,17 @@ pub fn describe_images(
 /// A private image of this account. The image-permission operations list no error for
 /// a public image, so for them it is one this account does not have.
 fn private_image<'a>(
+    ctx: &RequestContext,
     state: &'a RegionState,
-    tenant: &Tenant,
     name: &str,
 ) -> Result<&'a ImageRecord, ApiError> {
     match state.images.get(name) {
         Some(record) => Ok(record),
-        None if find_public(tenant, name).is_some() => Err(ApiError::not_found(format!(
+        None if find_public(ctx.added_public_images(), ctx.tenant, name).is_some() => {
+            Err(ApiError::not_found(format!(
             "The image {name} is a public image owned by AWS, not a private image of this account."
-        ))),
+        )))
+        }
         None => Err(image_not_found(name)),
     }
 }
@@ -283,13 +297,15 @@ pub fn delete_image(
     state: &mut RegionState,
     req: DeleteImageRequest,
 ) -> Result<DeleteImageResult, ApiError> {
-    if !state.images.contains_key(&req.name) && find_public(ctx.tenant, &req.name).is_some() {
+    if !state.images.contains_key(&req.name)
+        && find_public(ctx.added_public_images(), ctx.tenant, &req.name).is_some()
+    {
         return Err(ApiError::modeled(
             ModeledError::OperationNotPermittedException,
             format!("The image {} is a public image owned by AWS.", req.name),
         ));
     }
-    let record = private_image(state, ctx.tenant, &req.name)?;
+    let record = private_image(ctx, state, &req.name)?;
     let in_use = state
         .fleets
         .values()
@@ -316,15 +332,27 @@ pub fn create_updated_image(
     state: &mut RegionState,
     req: CreateUpdatedImageRequest,
 ) -> Result<CreateUpdatedImageResult, ApiError> {
-    let existing = lookup_by_name(ctx.tenant, state, &req.existing_image_name)
-        .ok_or_else(|| image_not_found(&req.existing_image_name))?;
+    let existing = lookup_by_name(
+        ctx.added_public_images(),
+        ctx.tenant,
+        state,
+        &req.existing_image_name,
+    )
+    .ok_or_else(|| image_not_found(&req.existing_image_name))?;
     if req.dry_run == Some(true) {
         return Ok(CreateUpdatedImageResult {
             image: Some(existing),
             can_update_image: Some(true),
         });
     }
-    if lookup_by_name(ctx.tenant, state, &req.new_image_name).is_some() {
+    if lookup_by_name(
+        ctx.added_public_images(),
+        ctx.tenant,
+        state,
+        &req.new_image_name,
+    )
+    .is_some()
+    {
         return Err(ApiError::already_exists(format!(
             "The image {} already exists.",
             req.new_image_name
@@ -377,7 +405,7 @@ pub fn update_image_permissions(
     state: &mut RegionState,
     req: UpdateImagePermissionsRequest,
 ) -> Result<UpdateImagePermissionsResult, ApiError> {
-    private_image(state, ctx.tenant, &req.name)?;
+    private_image(ctx, state, &req.name)?;
     if req.shared_account_id == ctx.tenant.account {
         // UpdateImagePermissions lists no error for it; a bad value is a validation error.
         return Err(ApiError::validation(
@@ -397,7 +425,7 @@ pub fn describe_image_permissions(
     state: &RegionState,
     req: DescribeImagePermissionsRequest,
 ) -> Result<DescribeImagePermissionsResult, ApiError> {
-    private_image(state, ctx.tenant, &req.name)?;
+    private_image(ctx, state, &req.name)?;
     let no_shares = BTreeMap::new();
     let shares = state.image_permissions.get(&req.name).unwrap_or(&no_shares);
     let wanted = |account: &String| {
@@ -429,7 +457,7 @@ pub fn delete_image_permissions(
     state: &mut RegionState,
     req: DeleteImagePermissionsRequest,
 ) -> Result<DeleteImagePermissionsResult, ApiError> {
-    private_image(state, ctx.tenant, &req.name)?;
+    private_image(ctx, state, &req.name)?;
     let removed = state
         .image_permissions
         .get_mut(&req.name)
@@ -441,15 +469,4 @@ pub fn delete_image_permissions(
         )));
     }
     Ok(DeleteImagePermissionsResult {})
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_catalogue_is_in_name_order() {
-        let names: Vec<&str> = super::CATALOGUE.iter().map(|e| e.name).collect();
-        let mut sorted = names.clone();
-        sorted.sort_unstable();
-        assert_eq!(names, sorted);
-    }
 }

@@ -148,7 +148,8 @@ fn applications_of(tenant: &Tenant, state: &RegionState, fleet: &Fleet) -> Vec<A
     let Some(arn) = fleet.image_arn.as_deref() else {
         return Vec::new();
     };
-    let catalogue = lookup_by_arn(tenant, state, arn)
+    // Public images list no applications, so AWS's catalogue stands for all of them here.
+    let catalogue = lookup_by_arn(&[], tenant, state, arn)
         .and_then(|image| image.applications)
         .unwrap_or_default()
         .into_iter()
