@@ -5,7 +5,10 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
+use crate::generated::overlay::INSTANCE_FAMILY_PREFIXES;
+use crate::generated::shapes;
 use crate::generated::types::PlatformType;
+use crate::model::validation::validate_value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicImage {
@@ -121,15 +124,12 @@ pub const CATALOGUE: &[PublicImage] = &[
     },
 ];
 
-/// The instance families an image may run on.
-pub const FAMILIES: &[&str] = &[
-    "GENERAL_PURPOSE",
-    "COMPUTE_OPTIMIZED",
-    "MEMORY_OPTIMIZED",
-    "GRAPHICS_G4",
-    "GRAPHICS_G5",
-    "GRAPHICS_G6",
-];
+/// The instance families an image may run on, as the overlay names them.
+fn families() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = INSTANCE_FAMILY_PREFIXES.iter().map(|(_, f)| *f).collect();
+    names.dedup();
+    names
+}
 
 /// One entry of a `--public-images` file.
 #[derive(Deserialize)]
@@ -156,22 +156,9 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<PublicImage>, String> {
     let mut images: Vec<PublicImage> = Vec::with_capacity(entries.len());
     for (index, entry) in entries.into_iter().enumerate() {
         let failed = |why: String| format!("entry {index} ({}): {why}", entry.name);
-        let valid_name = !entry.name.is_empty()
-            && entry.name.len() <= 100
-            && entry
-                .name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphanumeric())
-            && entry
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if !valid_name {
-            return Err(failed(
-                "an image name is 1 to 100 letters, digits, '_', '.' and '-', starting with a letter or digit".into(),
-            ));
-        }
+        // The model's Name shape, as CreateUpdatedImage checks a new image's name.
+        validate_value(shapes::NAME, &serde_json::json!(entry.name), "name")
+            .map_err(|e| failed(e.message))?;
         if CATALOGUE.iter().any(|c| c.name == entry.name)
             || images.iter().any(|i| i.name == entry.name)
         {
@@ -194,20 +181,19 @@ pub fn parse_file(bytes: &[u8]) -> Result<Vec<PublicImage>, String> {
         };
         let families = match &entry.instance_families {
             None => Cow::Borrowed(GENERAL),
-            Some(given) => Cow::Owned(
-                given
-                    .iter()
-                    .map(|f| {
-                        FAMILIES
-                            .iter()
-                            .copied()
-                            .find(|known| known == f)
-                            .ok_or_else(|| {
-                                failed(format!("{f} is not one of {}", FAMILIES.join(", ")))
+            Some(given) => {
+                let known = families();
+                Cow::Owned(
+                    given
+                        .iter()
+                        .map(|f| {
+                            known.iter().copied().find(|k| k == f).ok_or_else(|| {
+                                failed(format!("{f} is not one of {}", known.join(", ")))
                             })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            }
         };
         images.push(PublicImage {
             description: Cow::Owned(
@@ -263,7 +249,7 @@ mod tests {
             ),
             (
                 r#"[{"name": "-x-01-01-2020", "platform": "WINDOWS_SERVER_2019"}]"#,
-                "starting with",
+                "regular expression pattern",
             ),
             (
                 r#"[{"name": "AppStream-WinServer2022-10-08-2025", "platform": "WINDOWS_SERVER_2022"}]"#,

@@ -13,9 +13,9 @@ use crate::request::context::RequestContext;
 use crate::state::lifecycle::{ImageRecord, Transition};
 use crate::state::RegionState;
 
-/// The families a general image runs on; a runtime validation on another instance type
-/// makes the import that type's family.
-const GENERAL: &[&str] = &["GENERAL_PURPOSE", "COMPUTE_OPTIMIZED", "MEMORY_OPTIMIZED"];
+// A general image runs on these families; a runtime validation on another instance type
+// makes the import that type's family.
+use crate::model::public_images::GENERAL;
 
 /// IMPORTING, then AVAILABLE after the transition delay. `DryRun` checks everything and
 /// answers DryRunOperationException (HTTP 412) instead of importing.
