@@ -242,9 +242,12 @@ fn requested_changes(req: &UpdateFleetRequest) -> Vec<&'static str> {
     changes
 }
 
-/// What a RUNNING fleet of each type may change (UpdateFleet's documentation).
-fn changeable_while_running(fleet_type: FleetType) -> &'static [&'static str] {
-    match fleet_type {
+/// Whether a RUNNING fleet may take `change`: its type's list in UpdateFleet's
+/// documentation, and for a multi-session fleet also its sessions per instance (the
+/// Terraform provider's tests change it on a RUNNING fleet against AWS; the older
+/// documentation left it out).
+fn may_change_while_running(fleet: &Fleet, change: &str) -> bool {
+    let listed: &[&str] = match fleet.fleet_type.unwrap_or(FleetType::OnDemand) {
         FleetType::Elastic => &[
             "DisplayName",
             "IdleDisconnectTimeoutInSeconds",
@@ -261,7 +264,9 @@ fn changeable_while_running(fleet_type: FleetType) -> &'static [&'static str] {
             "IdleDisconnectTimeoutInSeconds",
             "DisconnectTimeoutInSeconds",
         ],
-    }
+    };
+    listed.contains(&change)
+        || (change == "MaxSessionsPerInstance" && fleet.max_sessions_per_instance.is_some())
 }
 
 pub fn update_fleet(
@@ -277,15 +282,9 @@ pub fn update_fleet(
     match current.state {
         FleetState::Stopped => {}
         FleetState::Running => {
-            let allowed = changeable_while_running(fleet_type);
-            // A multi-session fleet resizes its sessions while it runs: the Terraform
-            // provider's tests change MaxSessionsPerInstance on a RUNNING fleet against AWS,
-            // which the older UpdateFleet documentation did not list.
-            let multi_session = current.max_sessions_per_instance.is_some();
             let refused: Vec<&str> = requested_changes(&req)
                 .into_iter()
-                .filter(|c| !allowed.contains(c))
-                .filter(|c| !(multi_session && *c == "MaxSessionsPerInstance"))
+                .filter(|c| !may_change_while_running(&current, c))
                 .collect();
             if !refused.is_empty() {
                 return Err(ApiError::in_use(format!(
