@@ -260,6 +260,23 @@ struct FaultState {
     next_id: u64,
 }
 
+impl FaultState {
+    /// Appends `rules`, each with the next id and unfired; returns them as appended.
+    fn push_numbered(&mut self, rules: Vec<Rule>) -> Vec<Rule> {
+        let added: Vec<Rule> = rules
+            .into_iter()
+            .map(|mut rule| {
+                self.next_id += 1;
+                rule.id = self.next_id.to_string();
+                rule.fired = 0;
+                rule
+            })
+            .collect();
+        self.rules.extend(added.iter().cloned());
+        added
+    }
+}
+
 impl Faults {
     /// Reads a `{"rules": [...]}` document: all its rules, or why one is unusable.
     pub fn parse(document: &[u8]) -> Result<Vec<Rule>, String> {
@@ -291,16 +308,7 @@ impl Faults {
                 rules.len()
             ));
         }
-        let added: Vec<Rule> = rules
-            .into_iter()
-            .map(|mut rule| {
-                state.next_id += 1;
-                rule.id = state.next_id.to_string();
-                rule.fired = 0;
-                rule
-            })
-            .collect();
-        state.rules.extend(added.iter().cloned());
+        let added = state.push_numbered(rules);
         self.any.store(!state.rules.is_empty(), Ordering::Release);
         Ok(added)
     }
@@ -312,6 +320,15 @@ impl Faults {
     pub fn clear(&self) {
         self.lock().rules.clear();
         self.any.store(false, Ordering::Release);
+    }
+
+    /// Replaces every rule with `rules` (unfired) at once, so that no request sees the
+    /// set half replaced; `rules` were checked against the limit when they were read.
+    pub fn replace(&self, rules: Vec<Rule>) {
+        let mut state = self.lock();
+        state.rules.clear();
+        state.push_numbered(rules.into_iter().take(MAX_RULES).collect());
+        self.any.store(!state.rules.is_empty(), Ordering::Release);
     }
 
     /// Removes the rule `id`; false when there is none.

@@ -336,9 +336,8 @@ pub(super) async fn reset(State(app): State<AppState>, body: Body) -> Response {
     if tenant.is_none() {
         // What one test left must not reach the next: its faults, its time, its calls.
         app.config.clock.set_offset(0.0);
-        app.faults.clear();
-        // A fresh start has the --faults file's rules; they were checked at start-up.
-        let _ = app.faults.add(app.config.faults.clone());
+        // A fresh start has the --faults file's rules.
+        app.faults.replace(app.config.faults.clone());
         app.history.clear();
     }
     Json(json!({"reset": tenant.map_or("all".to_string(), |t| format!("{}/{}", t.account, t.region))}))

@@ -28,8 +28,7 @@ use super::controls::{
 
 pub fn router(store: Arc<Store>, journal: Option<Arc<Journal>>, config: Config) -> Router {
     let faults = Faults::default();
-    // A --faults file was checked when it was read, against the same limit.
-    let _ = faults.add(config.faults.clone());
+    faults.replace(config.faults.clone());
     let state = AppState {
         store,
         faults: Arc::new(faults),
