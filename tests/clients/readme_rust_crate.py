@@ -14,15 +14,9 @@ import re
 import subprocess
 import sys
 
+from readme_snippets import block
+
 FORBIDDEN = ("aws-lc-sys", "aws-lc-rs", "ring", "rustls", "openssl", "openssl-sys", "native-tls")
-
-
-def block(readme, kind):
-    lines = open(readme, encoding="utf-8").read().splitlines()
-    marker = lines.index(f"<!-- ci: {kind} -->")
-    assert lines[marker + 1].startswith("```"), f"README line {marker + 2}: no fence"
-    end = lines.index("```", marker + 2)
-    return "\n".join(lines[marker + 2 : end]) + "\n"
 
 
 def main():

@@ -33,18 +33,30 @@ MARKER = re.compile(r"^<!-- ci: (env|sh|python|python-package|(?:node|file|pytes
 PACKAGE_KINDS = ("pytest", "python-package")
 
 
+def fenced(lines, marker_index):
+    """The code of the fenced block right after the marker line at `marker_index`."""
+    fence = lines[marker_index + 1]
+    assert fence.startswith("```"), f"README line {marker_index + 2}: a marker must precede a fence"
+    end = lines.index("```", marker_index + 2)
+    return "\n".join(lines[marker_index + 2 : end]) + "\n"
+
+
 def snippets(readme):
     lines = open(readme, encoding="utf-8").read().splitlines()
     found = []
     for i, line in enumerate(lines):
         marker = MARKER.match(line)
-        if not marker:
-            continue
-        fence = lines[i + 1]
-        assert fence.startswith("```"), f"README line {i + 2}: a marker must precede a fence"
-        end = lines.index("```", i + 2)
-        found.append((marker.group(1), i + 2, "\n".join(lines[i + 2 : end]) + "\n"))
+        if marker:
+            found.append((marker.group(1), i + 2, fenced(lines, i)))
     return found
+
+
+def block(readme, kind):
+    """The one block marked `<!-- ci: KIND -->`, for the scripts that build from the README
+    (readme_rust_crate.py: cargo-toml, cargo-example; terraform_example.py: terraform
+    versions.tf)."""
+    lines = open(readme, encoding="utf-8").read().splitlines()
+    return fenced(lines, lines.index(f"<!-- ci: {kind} -->"))
 
 
 def reset():

@@ -21,6 +21,8 @@ import sys
 import time
 import urllib.request
 
+from readme_snippets import block
+
 PROVIDER_VERSION = "5.100.0"
 EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "terraform")
 
@@ -51,13 +53,6 @@ NOT_READ_BACK = {
 def fail(message):
     print(f"terraform example: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def readme_block(readme):
-    lines = open(readme, encoding="utf-8").read().splitlines()
-    marker = lines.index("<!-- ci: terraform versions.tf -->")
-    end = lines.index("```", marker + 2)
-    return "\n".join(lines[marker + 2 : end]) + "\n"
 
 
 def check_tools(mirror):
@@ -118,7 +113,7 @@ def main():
     os.environ.pop("TF_PLUGIN_CACHE_DIR", None)
     applied = os.path.join(work, "applied")
     imported = os.path.join(work, "imported")
-    printed = readme_block(sys.argv[3]) if len(sys.argv) > 3 else None
+    printed = block(sys.argv[3], "terraform versions.tf") if len(sys.argv) > 3 else None
     for directory in (applied, imported):
         shutil.rmtree(directory, ignore_errors=True)
         shutil.copytree(EXAMPLE, directory)
