@@ -86,9 +86,9 @@ def appstream(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> Iterator[AppStreamLocal]:
-    """The session's server, reset before the test (resources as seeded, no faults, the
-    clock at real time, no request history), with the AWS variables pointing every client
-    at it for the test's duration (restored after)."""
+    """The session's server, reset before the test (resources as seeded, only the --faults
+    file's rules, the clock at real time, no request history), with the AWS variables
+    pointing every client at it for the test's duration (restored after)."""
     appstream_server.reset()
     region = request.config.getoption("appstream_region")
     for name, value in appstream_server.environment(region).items():
