@@ -1,6 +1,7 @@
 """Examples of `AppStreamLocal` used directly: its own flags, its own lifetime."""
 
 import json
+import time
 
 import pytest
 from botocore.config import Config
@@ -58,3 +59,22 @@ def test_a_control_token_is_sent_for_every_control():
         assert len(server.faults.list()) == 1
         server.reset()
         assert server.faults.list() == []
+
+
+def test_every_control_method_reaches_its_control():
+    with AppStreamLocal() as server:
+        assert server.health()["status"] == "ok"
+        assert server.clock.set(120) == 120
+        assert 100 < server.clock.now - time.time() < 140
+        server.clock.reset()
+        assert server.clock.offset == 0
+        rule = server.faults.add("DescribeStacks", error="ThrottlingException")
+        kept = server.faults.add("DeleteStack", error="ThrottlingException")
+        server.faults.remove(rule["id"])
+        assert [r["id"] for r in server.faults.list()] == [kept["id"]]
+        server.client().create_stack(Name="seen")
+        assert len(server.requests(operation="CreateStack")) == 1
+        server.clear_requests()
+        assert server.requests() == []
+        with pytest.raises(ValueError):
+            server.reset(account="000000000000")
