@@ -1,10 +1,13 @@
 //! The big control answers (`/_state`, `/_ui`, `/_requests`) as bodies written a piece
 //! at a time, as the client reads them: a reader that stops reading holds a chunk or
 //! two, not the answer, and a piece is taken (under a shared lock, briefly) only when
-//! the one before has been handed on. At most `MAX_IN_FLIGHT` are answered at once; another waits a little
-//! for its turn and is otherwise told to come back.
+//! the one before has been handed on. At most `MAX_IN_FLIGHT` are answered at once; another
+//! waits a little for its turn and is otherwise told to come back. A reader that takes
+//! nothing for `STALL` loses its turn, and its answer ends in an error, not cut short
+//! as if whole.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -19,6 +22,8 @@ pub const MAX_IN_FLIGHT: usize = 8;
 const WAIT: Duration = Duration::from_secs(2);
 /// Pieces are gathered into chunks of about this size before they are sent.
 const CHUNK: usize = 64 * 1024;
+/// How long a reader may take no chunk before its turn goes to another.
+pub const STALL: Duration = Duration::from_secs(10);
 
 /// The turns for big answers.
 #[derive(Clone)]
@@ -45,6 +50,9 @@ impl Turns {
 /// would keep the API's requests (and the sockets' events) waiting.
 pub struct Pieces {
     chunks: mpsc::Receiver<Bytes>,
+    /// Set once every chunk was handed on; the chunks ending without it means the
+    /// reader stalled and the answer is not whole.
+    whole: Arc<AtomicBool>,
     done: bool,
 }
 
@@ -56,16 +64,31 @@ impl Pieces {
         turn: OwnedSemaphorePermit,
     ) -> Self {
         let (sender, chunks) = mpsc::channel(1);
+        let whole = Arc::new(AtomicBool::new(false));
+        let made_whole = whole.clone();
+        let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             for chunk in gathered(pieces) {
-                if sender.blocking_send(chunk).is_err() {
-                    break;
+                match runtime.block_on(tokio::time::timeout(STALL, sender.send(chunk))) {
+                    Ok(Ok(())) => {}
+                    // The client went away.
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        tracing::warn!(
+                            "a reader of a large control answer took nothing for {} s: \
+                             its turn is given up and its answer ends in an error",
+                            STALL.as_secs()
+                        );
+                        return;
+                    }
                 }
             }
+            made_whole.store(true, Ordering::Release);
         });
         Pieces {
             chunks,
+            whole,
             done: false,
         }
     }
@@ -85,9 +108,14 @@ fn gathered(mut pieces: impl Iterator<Item = Vec<u8>>) -> impl Iterator<Item = B
     })
 }
 
+/// Why an answer ends before it is whole: its reader stalled.
+#[derive(Debug, thiserror::Error)]
+#[error("the reader took nothing for {} s; the answer was given up", STALL.as_secs())]
+pub struct Stalled;
+
 impl Body for Pieces {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = Stalled;
 
     fn poll_frame(
         self: Pin<&mut Self>,
@@ -98,7 +126,12 @@ impl Body for Pieces {
             Poll::Ready(Some(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
             Poll::Ready(None) => {
                 this.done = true;
-                Poll::Ready(None)
+                if this.whole.load(Ordering::Acquire) {
+                    Poll::Ready(None)
+                } else {
+                    // An error, not an end: the client must not take a part for the whole.
+                    Poll::Ready(Some(Err(Stalled)))
+                }
             }
             Poll::Pending => Poll::Pending,
         }

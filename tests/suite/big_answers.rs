@@ -1,8 +1,8 @@
 //! The big control answers (`/_state`, `/_ui`, `/_requests`) are written in pieces: whole
 //! and consistent across many pieces, at most eight at once, and a reader that stops
-//! reading holds no lock an API call needs.
+//! reading holds no lock an API call needs, nor its turn for long.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -102,10 +102,8 @@ fn stalled_reader(s: &TestServer, path: &str) -> std::net::TcpStream {
     stream
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn eight_big_answers_at_once_and_a_stalled_reader_holds_no_lock() {
-    let s = start().await;
-    // 1,000 stacks with 15 KB of tags each: every answer is far more than the sockets hold.
+/// 1,000 stacks with 15 KB of tags each: every answer is far more than the sockets hold.
+async fn fill_beyond_the_sockets(s: &TestServer) {
     let tags: serde_json::Map<String, Value> = (0..40)
         .map(|t| (format!("{t:03}{}", "k".repeat(125)), json!("v".repeat(256))))
         .collect();
@@ -117,6 +115,12 @@ async fn eight_big_answers_at_once_and_a_stalled_reader_holds_no_lock() {
         )
         .await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_big_answers_at_once_and_a_stalled_reader_holds_no_lock() {
+    let s = start().await;
+    fill_beyond_the_sockets(&s).await;
     let stalled: Vec<_> = ["/_state", "/_ui", "/_requests"]
         .iter()
         .cycle()
@@ -160,4 +164,47 @@ async fn eight_big_answers_at_once_and_a_stalled_reader_holds_no_lock() {
         stacks["s0500"]["Description"],
         "changed while eight answers stall"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stalls_loses_its_turn_and_its_answer_ends_in_an_error() {
+    let s = start().await;
+    fill_beyond_the_sockets(&s).await;
+    let mut stalled: Vec<_> = (0..8).map(|_| stalled_reader(&s, "/_state")).collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        s.get("/_state").await.status().as_u16(),
+        503,
+        "all turns taken"
+    );
+
+    // The stalled readers still hold their connections, but after 10 s of taking
+    // nothing they no longer hold the turns.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let dump = state(&s).await;
+    assert_eq!(
+        dump["regions"][0]["state"]["stacks"]
+            .as_object()
+            .unwrap()
+            .len(),
+        1000
+    );
+
+    // What a stalled reader gets when it reads at last is not a whole answer: the
+    // connection ends without the chunked body's last chunk.
+    let reader = &mut stalled[0];
+    reader
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut got = Vec::new();
+    reader
+        .read_to_end(&mut got)
+        .expect("the server ends the connection");
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &got[..got.len().min(100)]
+    );
+    assert!(got.len() < dump.to_string().len(), "{} bytes", got.len());
+    assert!(!got.ends_with(b"\r\n0\r\n\r\n"), "ended as if whole");
 }
