@@ -1,7 +1,8 @@
 //! The control answers and other tenants, measured: memory held by slow readers of the big
 //! control answers (`/_state`, `/_ui`, `/_requests`), DescribeImages and CreateFleet with
-//! one account and with 20,000 in the Region, and UpdateStack's latency while the state
-//! browser and the request history are read in a loop.
+//! one account and with 20,000 in the Region (paired rounds on two servers), and
+//! UpdateStack's latency while the state browser and the request history are read in a
+//! loop.
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -168,55 +169,85 @@ async fn median_us(addr: &str, count: usize, call: impl Fn(usize) -> Call) -> u6
     latencies[count / 2]
 }
 
+/// Rounds of the cross-account figures: each measures both servers back to back,
+/// alternating which goes first, so that a slow spell of a shared machine lands on both.
+const ACCOUNT_ROUNDS: usize = 5;
+
 async fn other_accounts() -> Value {
-    let (server, _) = spawn_server(false);
-    let measure = |round: &'static str| {
-        let addr = server.addr.clone();
-        async move {
-            let describe = median_us(&addr, 300, |_| {
-                as_account(
-                    api_call(Wire::Json, "DescribeImages", &json!({})),
-                    "111111111111",
-                )
-            })
-            .await;
-            let create = median_us(&addr, 300, |i| {
-                as_account(
-                    api_call(
-                        Wire::Json,
-                        "CreateFleet",
-                        &json!({"Name": format!("f-{round}-{i}"), "InstanceType": "stream.standard.small",
-                            "ImageName": "AppStream-WinServer2022-10-08-2025", "ComputeCapacity": {"DesiredInstances": 1}}),
-                    ),
-                    "111111111111",
-                )
-            })
-            .await;
-            (describe, create)
-        }
-    };
-    let (describe_one, create_one) = measure("one").await;
-    // Every other account holds a stack, and every 100th shares an image with a third.
-    send_all(&server.addr, ACCOUNTS, |i| {
+    // One server where account 111111111111 is alone, one where 20,000 other accounts
+    // of its Region hold state.
+    let (alone, _) = spawn_server(false);
+    let (crowded, _) = spawn_server(false);
+    send_all(&crowded.addr, ACCOUNTS, |i| {
         as_account(
             api_call(Wire::Json, "CreateStack", &json!({"Name": "s"})),
             &format!("{:012}", 200_000_000_000u64 + i as u64),
         )
     })
     .await;
-    let (describe_many, create_many) = measure("many").await;
-    println!("\nDescribeImages and CreateFleet (public image), median of 300, one account alone and with {ACCOUNTS} others in the Region:");
-    println!(
-        "  DescribeImages {describe_one} us -> {describe_many} us ({:.2}x)",
-        describe_many as f64 / describe_one as f64
-    );
-    println!(
-        "  CreateFleet    {create_one} us -> {create_many} us ({:.2}x)",
-        create_many as f64 / create_one as f64
-    );
-    json!({"accounts": ACCOUNTS,
-        "describe_images_us": {"one": describe_one, "many": describe_many},
-        "create_fleet_us": {"one": create_one, "many": create_many}})
+    let measure = |addr: String, round: usize| async move {
+        let describe = median_us(&addr, 300, |_| {
+            as_account(
+                api_call(Wire::Json, "DescribeImages", &json!({})),
+                "111111111111",
+            )
+        })
+        .await;
+        let create = median_us(&addr, 300, |i| {
+            as_account(
+                api_call(
+                    Wire::Json,
+                    "CreateFleet",
+                    &json!({"Name": format!("f-{round}-{i}"), "InstanceType": "stream.standard.small",
+                        "ImageName": "AppStream-WinServer2022-10-08-2025", "ComputeCapacity": {"DesiredInstances": 1}}),
+                ),
+                "111111111111",
+            )
+        })
+        .await;
+        [describe, create]
+    };
+    // Per call: the medians of each round, alone and crowded, and the rounds' ratios.
+    let mut rounds = [(vec![], vec![], vec![]), (vec![], vec![], vec![])];
+    for round in 0..ACCOUNT_ROUNDS {
+        let (one, many) = if round % 2 == 0 {
+            let one = measure(alone.addr.clone(), round).await;
+            (one, measure(crowded.addr.clone(), round).await)
+        } else {
+            let many = measure(crowded.addr.clone(), round).await;
+            (measure(alone.addr.clone(), round).await, many)
+        };
+        for (call, (ones, manys, ratios)) in rounds.iter_mut().enumerate() {
+            ones.push(one[call]);
+            manys.push(many[call]);
+            ratios.push(many[call] as f64 / one[call] as f64);
+        }
+    }
+    println!("\nDescribeImages and CreateFleet (public image), median of 300 calls, one account alone and with {ACCOUNTS} others in the Region, {ACCOUNT_ROUNDS} paired rounds:");
+    let mut out = serde_json::Map::new();
+    for ((ones, manys, ratios), name) in rounds.into_iter().zip(["DescribeImages", "CreateFleet"]) {
+        let (one, many) = (middle(ones), middle(manys));
+        let ratio = middle(ratios);
+        println!(
+            "  {name:<15} {} us -> {} us: {:.2}x ({:.2}-{:.2})",
+            one.0, many.0, ratio.0, ratio.1, ratio.2
+        );
+        out.insert(
+            name.into(),
+            json!({"alone_us": one.0, "crowded_us": many.0, "ratio": ratio.0, "ratio_range": [ratio.1, ratio.2]}),
+        );
+    }
+    json!({"accounts": ACCOUNTS, "rounds": ACCOUNT_ROUNDS, "calls": out})
+}
+
+/// (median, lowest, highest).
+fn middle<T: Copy + PartialOrd>(mut values: Vec<T>) -> (T, T, T) {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    )
 }
 
 async fn writes_while_reading() -> Value {
