@@ -275,7 +275,14 @@ async fn main() -> std::process::ExitCode {
             std::net::SocketAddr::V6(a) if a.ip().is_unspecified() => format!("[::1]:{}", a.port()),
             other => other.to_string(),
         };
-        if let Err(e) = std::fs::write(file, format!("{addr}\n")) {
+        // Written beside it and renamed into place, so a reader (healthcheck) finds no
+        // file or the whole address, never an empty or half-written one.
+        let mut partial = file.clone().into_os_string();
+        partial.push(format!(".{}.partial", std::process::id()));
+        let written = std::fs::write(&partial, format!("{addr}\n"))
+            .and_then(|()| std::fs::rename(&partial, file));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
             tracing::warn!("cannot write the address to {}: {e}", file.display());
         }
     }
