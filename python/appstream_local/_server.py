@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +20,6 @@ from ._controls import Clock, ControlError, Faults
 
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
-_LISTENING = re.compile(r"listening on (http://[0-9A-Za-z.:\[\]]+)")
 
 FlagValue = Union[str, int, float, bool, Path, Sequence[str], None]
 
@@ -89,6 +87,9 @@ class AppStreamLocal:
             prefix="appstream-local-", suffix=".log", delete=False
         )
         self.log_path = self._log.name
+        # The server writes the address it listens on here (whole, once it listens),
+        # whatever its log level or format.
+        self._addr_file = Path(str(flags.setdefault("addr_file", self.log_path + ".addr")))
         self.args = [binary or find_binary()] + command_line(flags)
         process_env = dict(os.environ)
         process_env.setdefault("RUST_LOG", "info")
@@ -109,11 +110,12 @@ class AppStreamLocal:
     def _wait_until_listening(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = _LISTENING.search(self.log())
-            if found:
-                endpoint = found.group(1)
-                if self._healthy(endpoint):
-                    return endpoint
+            try:
+                address = self._addr_file.read_text().strip()
+            except OSError:
+                address = ""
+            if address and self._healthy("http://" + address):
+                return "http://" + address
             if self._process is not None and self._process.poll() is not None:
                 code = self._process.returncode
                 self._process = None
@@ -156,6 +158,8 @@ class AppStreamLocal:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        # A clean stop removes it; a killed server leaves it.
+        self._addr_file.unlink(missing_ok=True)
         self._log.close()
 
     def __enter__(self) -> "AppStreamLocal":

@@ -35,6 +35,13 @@ def test_a_reset_returns_to_the_seeded_state(tmp_path):
         assert names == ["seeded"]
 
 
+def test_a_server_logging_little_or_as_json_is_still_found():
+    # Found through the address file it writes, not through its log.
+    for env, flags in [({"RUST_LOG": "warn"}, {}), ({}, {"log_format": "json"})]:
+        with AppStreamLocal(env=env, startup_timeout=10, **flags) as server:
+            assert server.client().describe_stacks()["Stacks"] == []
+
+
 def test_a_server_that_cannot_start_says_why_with_its_log(tmp_path):
     missing = tmp_path / "missing.json"
     with pytest.raises(AppStreamLocalError) as failed:
