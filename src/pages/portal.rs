@@ -222,7 +222,7 @@ impl Portal {
                 return Err(what);
             }
             match &grant.target {
-                Target::Session(id) => Ok(match session_view(&tenant, state, id) {
+                Target::Session(id) => Ok(match session_view(state, id) {
                     Some(view) => {
                         let launched = grant.application.as_deref();
                         session_pages::session(&view, launched, message, signed)

@@ -6,14 +6,12 @@
 
 use serde_json::Value;
 
-use crate::api::handlers::images::lookup_by_arn;
 use crate::error::ApiError;
 use crate::generated::errors::ModeledError;
 use crate::generated::types::{
     Application, Fleet, FleetType, Session, SessionConnectionState, SessionState, Stack,
     StreamView, Theme, ThemeState,
 };
-use crate::identity::tenant::Tenant;
 use crate::request::context::RequestContext;
 use crate::state::RegionState;
 
@@ -101,7 +99,7 @@ pub struct SessionView {
 }
 
 /// The view of session `id`, or none once it has ended.
-pub fn session_view(tenant: &Tenant, state: &RegionState, id: &str) -> Option<SessionView> {
+pub fn session_view(state: &RegionState, id: &str) -> Option<SessionView> {
     let session = state.sessions.get(id)?.clone();
     let stack = state.stacks.get(&session.stack_name).cloned();
     let fleet = state
@@ -110,7 +108,7 @@ pub fn session_view(tenant: &Tenant, state: &RegionState, id: &str) -> Option<Se
         .map(|r| r.fleet.clone());
     let applications = fleet
         .as_ref()
-        .map(|fleet| applications_of(tenant, state, fleet))
+        .map(|fleet| applications_of(state, fleet))
         .unwrap_or_default();
     let desktop = fleet
         .as_ref()
@@ -130,7 +128,7 @@ pub fn session_view(tenant: &Tenant, state: &RegionState, id: &str) -> Option<Se
     })
 }
 
-fn applications_of(tenant: &Tenant, state: &RegionState, fleet: &Fleet) -> Vec<Application> {
+fn applications_of(state: &RegionState, fleet: &Fleet) -> Vec<Application> {
     if fleet.fleet_type == Some(FleetType::Elastic) {
         return state
             .application_fleets
@@ -148,23 +146,27 @@ fn applications_of(tenant: &Tenant, state: &RegionState, fleet: &Fleet) -> Vec<A
     let Some(arn) = fleet.image_arn.as_deref() else {
         return Vec::new();
     };
-    // Public images list no applications, so AWS's catalogue stands for all of them here.
-    let catalogue = lookup_by_arn(&[], tenant, state, arn)
-        .and_then(|image| image.applications)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|a| a.enabled != Some(false));
-    // License-included applications installed in a builder reach users of the image too.
-    let installed = state
+    // Only an image of the account's own lists applications (public images list none),
+    // and the license-included applications installed in its builder reach its users too.
+    let Some(record) = state
         .images
         .values()
-        .filter(|record| record.image.arn.as_deref() == Some(arn))
-        .flat_map(|record| record.software.iter())
-        .map(|name| Application {
-            name: Some(name.clone()),
-            display_name: Some(name.replace('_', " ")),
-            enabled: Some(true),
-            ..Default::default()
-        });
+        .find(|record| record.image.arn.as_deref() == Some(arn))
+    else {
+        return Vec::new();
+    };
+    let catalogue = record
+        .image
+        .applications
+        .iter()
+        .flatten()
+        .filter(|a| a.enabled != Some(false))
+        .cloned();
+    let installed = record.software.iter().map(|name| Application {
+        name: Some(name.clone()),
+        display_name: Some(name.replace('_', " ")),
+        enabled: Some(true),
+        ..Default::default()
+    });
     catalogue.chain(installed).collect()
 }
